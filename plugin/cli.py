@@ -1,0 +1,195 @@
+"""`reelprint`: a thin command line over the engine. Errors are one line on stderr, exit 2.
+
+Subcommands are small functions registered in COMMANDS; each parses nothing itself and calls
+one engine function. `--json` output is a stable contract, documented in README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+from reelprint import __version__
+from reelprint.errors import ReelprintError
+from reelprint.progress import ProgressBar
+from reelprint.store import Index
+
+EXIT_ERROR = 2
+
+
+def default_db() -> Path:
+    env = os.environ.get("REELPRINT_DB")
+    return Path(env) if env else Path(user_data_dir("reelprint")) / "index.db"
+
+
+def _print_json(data: object) -> None:
+    json.dump(data, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from reelprint.indexer import index_paths
+
+    for p in args.paths:
+        if not os.path.exists(p):
+            raise ReelprintError(f"{p}: no such file or directory")
+    bar = ProgressBar("indexing", enabled=not args.quiet)
+    with Index.open(args.db) as index:
+        summary = index_paths(index, args.paths, progress=bar)
+    bar.close()
+    if args.json:
+        _print_json(summary.as_dict())
+    else:
+        print(f"{summary.found} videos found: {summary.indexed} indexed, {summary.unchanged} unchanged, "
+              f"{summary.moved} moved, {summary.copied} copies, {summary.removed} removed, "
+              f"{summary.failed} failed", file=sys.stderr)
+        for _, message in summary.errors:
+            print(f"  error: {message}", file=sys.stderr)
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from reelprint.search import search_files
+
+    bar = ProgressBar("searching", enabled=not args.quiet and len(args.images) > 1)
+    with Index.open(args.db, create=False) as index:
+        results = search_files(index, args.images, top=args.top, progress=bar)
+    bar.close()
+    if args.json:
+        _print_json([r.as_json() for r in results])
+    else:
+        for r in results:
+            if r.error:
+                print(f"{r.query}: error: {r.error}")
+            elif not r.matches:
+                print(f"{r.query}: not in your library")
+            for m in r.matches:
+                mirrored = " (mirrored)" if m.mirrored else ""
+                print(f"{r.query}: {m.path} at {_clock(m.t)} (score {m.score:.2f}){mirrored}")
+    return 1 if results and all(r.error for r in results) else 0
+
+
+def _clock(t: float) -> str:
+    h, rem = divmod(t, 3600)
+    m, s = divmod(rem, 60)
+    return f"{int(h)}:{int(m):02d}:{s:06.3f}"
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with Index.open(args.db, create=False) as index:
+        status = index.status()
+        status["roots"] = index.roots()
+        status["db"] = str(args.db)
+        errors = [{"path": v.path, "error": v.error} for v in index.videos(state="error")]
+    status["error_files"] = errors
+    if args.json:
+        _print_json(status)
+    else:
+        print(f"{status['videos']} videos ({status['indexed']} indexed, {status['queued']} queued, "
+              f"{status['indexing']} indexing, {status['errors']} errors), {status['frames']} frames")
+        for e in errors:
+            print(f"  error: {e['error']}")
+    return 0
+
+
+def cmd_roots(args: argparse.Namespace) -> int:
+    with Index.open(args.db) as index:
+        if args.action == "add":
+            for p in args.paths:
+                if not os.path.isdir(p):
+                    raise ReelprintError(f"{p}: not a folder")
+                index.add_root(os.path.abspath(p), polling=args.polling)
+        elif args.action == "remove":
+            for p in args.paths:
+                if not index.remove_root(os.path.abspath(p)):
+                    raise ReelprintError(f"{p}: not a root")
+        roots = index.roots()
+    if args.json:
+        _print_json(roots)
+    elif args.action == "list":
+        print("\n".join(roots))
+    return 0
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    try:
+        from reelprint.tui.app import ReelprintApp
+    except ImportError as exc:  # the engine may be installed without the admin UI's packages
+        raise ReelprintError(f"the TUI needs Textual ({exc})") from None
+    Index.open(args.db).close()
+    ReelprintApp(args.db).run()
+    return 0
+
+
+Command = tuple[Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None], str]
+
+
+def _index_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", help="files or folders (recursive)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _search_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", nargs="+", help="image files, or folders of images")
+    p.add_argument("--top", type=int, default=5, help="matches per image (default 5)")
+    p.add_argument("--json", action="store_true", help="print results as JSON on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _status_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true")
+
+
+def _roots_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=["add", "remove", "list"])
+    p.add_argument("paths", nargs="*")
+    p.add_argument("--polling", action="store_true", help="watch by polling (network mounts)")
+    p.add_argument("--json", action="store_true")
+
+
+COMMANDS: dict[str, Command] = {
+    "index": (cmd_index, _index_args, "fingerprint the videos under folders (incremental)"),
+    "search": (cmd_search, _search_args, "find the video and time a screenshot comes from"),
+    "status": (cmd_status, _status_args, "what the index holds"),
+    "roots": (cmd_roots, _roots_args, "the library folders the daemon watches"),
+    "tui": (cmd_tui, lambda p: None, "open the admin TUI"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reelprint", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, default=None,
+                        help="database file (default: $REELPRINT_DB, else the user data folder)")
+    parser.add_argument("--version", action="version", version=f"reelprint {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (func, add_args, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        add_args(p)
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.db = args.db or default_db()
+    try:
+        return args.func(args)
+    except ReelprintError as exc:
+        print(f"reelprint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("reelprint: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

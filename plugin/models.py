@@ -1,0 +1,91 @@
+"""The database schema (peewee over SQLite). Only `store.py` reads and writes through these.
+
+The database object is declared without a path and initialised once the path is known, as
+peewee's author does; tables are listed explicitly in MODELS. A frame row is kept small
+(WITHOUT ROWID, features packed into two short blobs) so that a frame costs at most 64 bytes
+on disk: see BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import time
+
+from peewee import (
+    BigIntegerField,
+    BlobField,
+    BooleanField,
+    CompositeKey,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    SqliteDatabase,
+    TextField,
+)
+
+database = SqliteDatabase(None)
+
+# Video.state values.
+QUEUED, INDEXING, INDEXED, ERROR = "queued", "indexing", "indexed", "error"
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Root(BaseModel):
+    """A library folder the daemon watches."""
+
+    path = TextField(unique=True)
+    polling = BooleanField(default=False)  # network mounts (NFS/SMB) miss inotify events
+    added_at = FloatField(default=time.time)
+
+
+class Video(BaseModel):
+    path = TextField(unique=True)
+    size = BigIntegerField(default=0)
+    mtime = FloatField(default=0.0)
+    signature = TextField(index=True, null=True)  # content, not name: survives a rename
+    duration = FloatField(null=True)
+    fps = FloatField(null=True)
+    width = IntegerField(null=True)
+    height = IntegerField(null=True)
+    codec = TextField(null=True)
+    crop = TextField(null=True)  # "top,bottom,left,right" fractions of the borders removed
+    state = TextField(default=QUEUED, index=True)
+    error = TextField(null=True)
+    attempts = IntegerField(default=0)
+    queued_at = FloatField(default=time.time)
+    indexed_at = FloatField(null=True)
+
+
+class Frame(BaseModel):
+    # No index of its own: the primary key (video, t_ms) already leads with it.
+    video = ForeignKeyField(Video, backref="frames", on_delete="CASCADE", column_name="video_id", index=False)
+    t_ms = IntegerField()
+    phash = BigIntegerField()      # 64-bit pHash as a signed int64 (see hashes.to_int64)
+    layout = BlobField()           # 12-byte colour layout
+    mean_rgb = IntegerField()      # 0xRRGGBB, linear-light average stored as sRGB
+    palette = BlobField()          # 5 x RGB then 5 shares (/255): 20 bytes
+    quality = IntegerField()       # 0..100
+
+    class Meta:
+        primary_key = CompositeKey("video", "t_ms")
+        without_rowid = True
+
+
+class Decision(BaseModel):
+    """A person's verdict on a pair, kept against content signatures so it outlives renames."""
+
+    signature_a = TextField()
+    signature_b = TextField()
+    verdict = TextField()  # "not_duplicate" | "keep_both"
+    decided_at = FloatField(default=time.time)
+
+    class Meta:
+        indexes = ((("signature_a", "signature_b"), True),)
+
+
+MODELS: list[type[BaseModel]] = [Root, Video, Frame, Decision]

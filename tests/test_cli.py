@@ -1,0 +1,44 @@
+"""The CLI contract, through real subprocesses: exit codes, one-line errors, JSON shapes."""
+
+import json
+import subprocess
+import sys
+
+from PIL import Image
+
+from reelprint.decode import frame_at
+
+
+def run(*args, db):
+    return subprocess.run([sys.executable, "-m", "reelprint.cli", "--db", str(db), *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_index_status_search_json(tmp_path, library):
+    db = tmp_path / "lib.db"
+    (library / "broken.mp4").write_bytes(b"\x00" * 5000)
+    out = run("index", library, db=db)
+    assert out.returncode == 0, out.stderr
+    assert "1 failed" in out.stderr
+    status = json.loads(run("status", "--json", db=db).stdout)
+    assert status["videos"] == 3 and status["errors"] == 1 and status["frames"] > 0
+    assert {"queued", "indexing", "errors", "videos", "frames"} <= status.keys()
+    still = tmp_path / "still.png"
+    Image.fromarray(frame_at(library / "alpha.mp4", 4.0).image).save(still)
+    result = json.loads(run("search", "--json", still, tmp_path / "nope.png", db=db).stdout)
+    assert result[0]["query"] == str(still)
+    assert result[0]["matches"][0]["path"].endswith("alpha.mp4")
+    assert abs(result[0]["matches"][0]["t"] - 4.0) < 0.1
+    assert result[1]["matches"] == [] and "no such file" in result[1]["error"]
+
+
+def test_bad_input_is_one_line_without_traceback(tmp_path):
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"definitely not sqlite" * 200)
+    for args, db in ((("status",), garbage), (("search", "x.png"), tmp_path / "absent.db"),
+                     (("index", tmp_path / "no-such-folder"), tmp_path / "a.db")):
+        out = run(*args, db=db)
+        assert out.returncode != 0
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("reelprint: error:"), out.stderr
+        assert "Traceback" not in out.stderr

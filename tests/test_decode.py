@@ -1,0 +1,78 @@
+import numpy as np
+import pytest
+
+from reelprint.decode import frame_at, frames_between, probe, sample_frames
+from reelprint.errors import DecodeError
+from reelprint.synth import film_frames, shots_for, write_video
+
+CONTAINERS = [
+    ("mp4", "libx264"), ("mkv", "libx264"), ("webm", "libvpx"), ("avi", "mpeg4"), ("mov", "libx264"),
+    ("mpg", "mpeg2video"), ("ts", "mpeg2video"), ("m2ts", "libx264"), ("wmv", "wmv2"), ("flv", "flv"),
+    ("ogv", "libvpx"),  # no Theora encoder in PyAV's wheel: VP8 in Ogg still exercises the demuxer
+]
+
+
+@pytest.mark.parametrize(("ext", "codec"), CONTAINERS)
+def test_every_container_decodes_with_timestamps(tmp_path, ext, codec):
+    path = write_video(tmp_path / f"clip.{ext}", film_frames(shots_for(4, seed=3), 25, (176, 144)), 25, codec)
+    info, frames = sample_frames(path)
+    frames = list(frames)
+    assert frames, "no frames sampled"
+    times = [f.t for f in frames]
+    assert times == sorted(times) and times[0] < 0.1 and times[-1] <= info.duration + 0.1
+    assert info.width == 176 and info.height == 144
+
+
+def test_variable_frame_rate_timestamps_come_from_the_stream(tmp_path):
+    rng = np.random.default_rng(5)
+    gaps = rng.choice([1 / 60, 1 / 24, 0.1, 0.5], size=120)
+    times = np.concatenate([[0.0], np.cumsum(gaps)[:-1]])
+    frames = list(film_frames(shots_for(float(times[-1]) + 1, seed=4), 1 / gaps.min(), (160, 96)))[:120]
+    path = write_video(tmp_path / "vfr.mkv", frames, 30, times=list(times), options={"keyint": "20"})
+    _, sampled = sample_frames(path)
+    for f in sampled:
+        nearest = times[np.argmin(np.abs(times - f.t))]
+        assert abs(nearest - f.t) < 0.002, f"sampled t={f.t} is not a frame time"
+    # Decoding everything gives back exactly the times we wrote.
+    decoded = [f.t for f in frames_between(path, 0, 1e9)]
+    assert np.allclose(decoded, times, atol=0.0011)
+
+
+def test_odd_sized_video(tmp_path):
+    frames = list(film_frames(shots_for(3, seed=6), 25, (161, 93)))
+    path = write_video(tmp_path / "odd.mkv", frames, 25, "libx264", pix_fmt="yuv444p")
+    info, sampled = sample_frames(path)
+    sampled = list(sampled)
+    assert (info.width, info.height) == (161, 93)
+    assert sampled and sampled[0].image.shape[1] == 161
+
+
+def test_frame_at_returns_the_frame_on_screen(clips):
+    frame = frame_at(clips["alpha"], 5.0)
+    assert frame.t <= 5.0 < frame.t + 1 / 24 + 1e-6
+
+
+def test_corrupt_file_is_a_decode_error(tmp_path):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(np.random.default_rng(0).bytes(50_000))
+    with pytest.raises(DecodeError, match=r"bad\.mp4"):
+        _, frames = sample_frames(bad)
+        list(frames)
+
+
+def test_truncated_file_is_a_decode_error(tmp_path, clips):
+    data = clips["beta"].read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DecodeError, match="truncated"):
+        _, frames = sample_frames(cut)
+        list(frames)
+
+
+def test_not_a_video_and_missing_file(tmp_path):
+    text = tmp_path / "notes.mkv"
+    text.write_text("just some text, not a film\n" * 50)
+    with pytest.raises(DecodeError):
+        probe(text)
+    with pytest.raises(DecodeError, match="no such file"):
+        probe(tmp_path / "missing.mp4")

@@ -1,0 +1,47 @@
+import cv2
+import numpy as np
+from PIL import Image
+
+from reelprint.decode import frame_at
+from reelprint.indexer import index_paths
+from reelprint.search import Searcher, search_files
+from reelprint.synth import make_film
+
+
+def test_exact_frame_finds_the_video_and_time(index, library):
+    index_paths(index, [library])
+    searcher = Searcher(index)
+    for name, t in (("alpha.mp4", 7.3), ("beta.mkv", 2.0)):
+        still = frame_at(library / name, t, size=None)
+        best = searcher.search_image(still.image)[0]
+        assert best.path == str(library / name)
+        assert abs(best.t - still.t) < 0.05
+        assert best.score > 0.9
+
+
+def test_mirrored_still_is_found_and_said_to_be_mirrored(index, library):
+    index_paths(index, [library])
+    still = frame_at(library / "beta.mkv", 4.0, size=None).image[:, ::-1]
+    best = Searcher(index).search_image(np.ascontiguousarray(still))[0]
+    assert best.path == str(library / "beta.mkv") and best.mirrored
+
+
+def test_a_still_from_elsewhere_matches_nothing(index, library, tmp_path):
+    index_paths(index, [library])
+    other = make_film(tmp_path / "other.mp4", 4, seed=777)
+    assert Searcher(index).search_image(frame_at(other, 2.0).image) == []
+
+
+def test_many_images_and_folders_keep_their_order_and_errors(index, library, tmp_path):
+    index_paths(index, [library])
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    Image.fromarray(frame_at(library / "alpha.mp4", 3.0).image).save(shots / "a.png")
+    cv2.imwrite(str(shots / "b.jpg"), frame_at(library / "beta.mkv", 6.0).image[..., ::-1])
+    (shots / "c.png").write_text("not really a png")
+    results = search_files(index, [shots, tmp_path / "missing.png"])
+    assert [r.query for r in results] == [str(shots / n) for n in ("a.png", "b.jpg", "c.png")] + [
+        str(tmp_path / "missing.png")]
+    assert results[0].matches[0].path.endswith("alpha.mp4")
+    assert results[1].matches[0].path.endswith("beta.mkv")
+    assert "not an image" in results[2].error and "no such file" in results[3].error
