@@ -40,7 +40,7 @@ class SamplingPolicy:
 
     min_gap: float = 0.5      # seconds: never two samples closer than this (intra-only codecs)
     max_gap: float = 4.0      # seconds: a GOP longer than this gets frames decoded inside it...
-    fill_budget: float = 0.15  # ...as long as the extra decoded frames stay under this share
+    fill_budget: float = 0.06  # ...while the extra decoded frames stay under this share (BENCHMARKS.md)
     size: int = ANALYSIS_SIZE
 
 
