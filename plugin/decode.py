@@ -29,6 +29,10 @@ from reelprint.errors import DecodeError
 # layout on 8x8; 256 px keeps thin letterbox bars (2-3 px at this scale) measurable.
 ANALYSIS_SIZE = 256
 
+# The index stores times to the millisecond: a time read back from it may be up to half a
+# millisecond before the frame's own pts.
+TIME_TOLERANCE_S = 0.0005
+
 # A file whose last frame ends this much before its declared duration is called truncated.
 TRUNCATION_TOLERANCE_S = 2.0
 TRUNCATION_TOLERANCE_RATIO = 0.05
@@ -275,9 +279,9 @@ def frames_between(path: Path | str, start: float, end: float, size: int | None 
     `size=None` keeps the frame's own resolution.
     """
     for t, make in _decode_from(Path(path), start, size):
-        if t > end + 1e-6:
+        if t > end + TIME_TOLERANCE_S:
             break
-        if t >= start - 1e-6:
+        if t >= start - TIME_TOLERANCE_S:
             yield make()
 
 
@@ -285,7 +289,7 @@ def frame_at(path: Path | str, t: float, size: int | None = ANALYSIS_SIZE) -> Sa
     """The frame on screen at time `t`: the last one starting at or before it."""
     best = None
     for ft, make in _decode_from(Path(path), t, size):
-        if ft > t + 1e-6 and best is not None:
+        if ft > t + TIME_TOLERANCE_S and best is not None:
             break
         best = make
     if best is None:
