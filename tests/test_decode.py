@@ -76,3 +76,13 @@ def test_not_a_video_and_missing_file(tmp_path):
         probe(text)
     with pytest.raises(DecodeError, match="no such file"):
         probe(tmp_path / "missing.mp4")
+
+
+def test_intra_only_video_is_sampled_by_time_at_reduced_size(tmp_path):
+    path = write_video(tmp_path / "mjpeg.mkv", film_frames(shots_for(4, seed=8), 24, (1280, 720)), 24, "mjpeg",
+                       pix_fmt="yuvj420p")
+    _, frames = sample_frames(path)
+    frames = list(frames)
+    gaps = np.diff([f.t for f in frames])
+    assert len(frames) >= 7 and gaps.min() >= 0.5 - 1e-6  # every keyframe, but no closer than min_gap
+    assert frames[0].image.shape == (144, 256, 3)
