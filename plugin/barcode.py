@@ -236,14 +236,15 @@ def shot_bars(frames: np.ndarray, duration: float | None, width: int,
     bar_of_shot = np.searchsorted(edges, x, side="right") - 1
     bar = np.minimum(bar_of_shot[shot_of_frame[seg.frame]], len(edges) - 2)
     n = len(edges) - 1
-    shares = _shares(good)[seg.frame]
+    shares = _shares(good)
     colours_out = np.zeros((n, colour.PALETTE_SIZE, 3), np.uint8)
     weights_out = np.zeros((n, colour.PALETTE_SIZE))
     bounds = np.searchsorted(bar, np.arange(n + 1))  # segments run in time order, so bars are runs
     for i in range(n):
-        mine = slice(bounds[i], bounds[i + 1])
-        c, w = merge_palette(good["palette"][seg.frame[mine]].reshape(-1, 3),
-                             (seg.length[mine, None] * shares[mine]).ravel())
+        # The bar's frames, each with all its time in the bar (a shot spans many columns' segments).
+        mine, inverse = np.unique(seg.frame[bounds[i]:bounds[i + 1]], return_inverse=True)
+        seconds = np.bincount(inverse, weights=seg.length[bounds[i]:bounds[i + 1]])
+        c, w = merge_palette(good["palette"][mine].reshape(-1, 3), (seconds[:, None] * shares[mine]).ravel())
         colours_out[i, :len(c)], weights_out[i, :len(w)] = c, w
     colours_out, weights_out = _stack(np.repeat(np.arange(n), colour.PALETTE_SIZE),
                                       colours_out.reshape(-1, 3), weights_out.ravel(), n)

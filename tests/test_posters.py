@@ -21,8 +21,8 @@ from reelprint.barcode import average_bars, shot_bars
 from reelprint.errors import ReelprintError
 from reelprint.features import EVIDENCE_MIN_QUALITY, FRAME_DTYPE
 from reelprint.indexer import index_paths
-from reelprint.poster_render import contrast_ratio, print_size
-from reelprint.posters import MODES, PosterSpec, export_poster, find_video, parse_time, render_poster
+from reelprint.poster_render import contrast_ratio, print_size, raster
+from reelprint.posters import MODES, PosterSpec, export_poster, find_video, make_bars, parse_time, render_poster
 from reelprint.store import Index
 from reelprint.synth import write_video
 
@@ -256,3 +256,17 @@ def test_cli_poster_and_clear_errors(indexed, tmp_path):
     assert not (tmp_path / "b.png").exists()
     out = run("poster", "red_green", "-o", tmp_path / "b.jpg", db=indexed)
     assert out.returncode == 2 and ".png or .svg" in out.stderr
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_raster_row_window_is_a_slice_of_the_whole(mode):
+    frames = random_frames(300, duration=600.0)
+    bars = make_bars(frames, 600.0, PosterSpec(width=97, height=61, mode=mode))
+    whole = raster(bars, 61)
+    for y0, y1 in ((0, 61), (5, 6), (17, 44), (60, 61)):
+        assert (raster(bars, 61, y0, y1) == whole[y0:y1]).all()
+    # Each column is its bands from the top, heights by weight (whole pixels adding up to 61).
+    x = int(bars.edges[3])
+    expected = np.repeat(bars.colours[3], np.diff(np.rint(np.concatenate([[0], np.cumsum(bars.weights[3])]) * 61)
+                                                 .astype(int)), axis=0)
+    assert (whole[:, x] == expected).all()
