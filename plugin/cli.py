@@ -134,7 +134,7 @@ def cmd_poster(args: argparse.Namespace) -> int:
         width, height = print_size(args.size, args.dpi, landscape=args.landscape)
     else:
         width, height = args.width or 1920, args.height or 1080
-        if args.landscape != (width > height) and args.landscape:
+        if args.landscape and width < height:
             width, height = height, width
     spec = PosterSpec(width=width, height=height, mode=args.mode, dpi=args.dpi, title=args.title, ticks=args.ticks,
                       start=parse_time(args.start) if args.start else None,

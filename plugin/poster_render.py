@@ -33,9 +33,9 @@ _UNIT_MM = {"in": MM_PER_INCH, "cm": 10.0, "mm": 1.0}
 # would need gigabytes), so it is refused with a clear line rather than swapping the NAS to death.
 MAX_SIDE = 18000
 
-# Title: cap height as a share of the poster's shorter side, at most this share of the width,
+# Title: font size (em) as a share of the poster's shorter side, at most this share of the width,
 # baseline this share of the height from the top (in the lower part, clear of the ticks).
-TITLE_SIZE = 0.05
+TITLE_SIZE = 0.065
 TITLE_MAX_WIDTH = 0.86
 TITLE_BASELINE = 0.93
 # Pick the text colour that beats this share of the pixels behind it with the highest WCAG
@@ -50,7 +50,8 @@ CONTRAST_SAMPLE = 20000
 MAX_TICKS = 12
 TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600)
 TICK_LENGTH = 0.015
-TICK_LABEL_SIZE = 0.014
+TICK_LABEL_SIZE = 0.02
+MIN_LABEL_PX = 10  # smaller than this DejaVu Sans Bold's digits run together on screen
 
 
 def print_size(name: str, dpi: int = DEFAULT_DPI, landscape: bool = False) -> tuple[int, int]:
@@ -195,16 +196,17 @@ def decorations(bars: Bars, height: int, title: str | None = None, ticks: bool =
         step = _tick_step(b - a)
         length = max(2, round(TICK_LENGTH * height))
         thick = max(1, round(width / 1500))
-        label_size = max(6, round(TICK_LABEL_SIZE * min(width, height)))
-        band = (0, height - length - 2 * label_size, width, height)
-        ink = _colour_for(bars, height, band)
+        label_size = max(MIN_LABEL_PX, round(TICK_LABEL_SIZE * min(width, height)))
         for t in np.arange(np.ceil(a / step) * step, b, step):
             x = min(width - thick, round((t - a) / (b - a) * width))
+            # Each tick and its label in the colour that reads best over its own stretch of bars.
+            label_x = int(np.clip(x, label_size * 2, width - label_size * 2))
+            label = Text(clock_label(t, b - a), label_x, height - length - label_size // 2, label_size, (0, 0, 0))
+            x0, y0, x1, _ = label.box()
+            ink = _colour_for(bars, height, (min(x0, x), y0, max(x1, x + thick), height))
             out.marks.append(Mark(x, height - length, x + thick, height, ink))
             if t > a:
-                label_x = int(np.clip(x, label_size * 2, width - label_size * 2))
-                out.texts.append(Text(clock_label(t, b - a), label_x, height - length - label_size // 2,
-                                      label_size, ink))
+                out.texts.append(Text(label.text, label.x, label.y, label.size, ink))
     return out
 
 

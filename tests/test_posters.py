@@ -22,7 +22,16 @@ from reelprint.errors import ReelprintError
 from reelprint.features import EVIDENCE_MIN_QUALITY, FRAME_DTYPE
 from reelprint.indexer import index_paths
 from reelprint.poster_render import contrast_ratio, print_size, raster
-from reelprint.posters import MODES, PosterSpec, export_poster, find_video, make_bars, parse_time, render_poster
+from reelprint.posters import (
+    MODES,
+    PosterSpec,
+    export_poster,
+    find_video,
+    make_bars,
+    parse_time,
+    poster_frames,
+    render_poster,
+)
 from reelprint.store import Index
 from reelprint.synth import write_video
 
@@ -220,8 +229,11 @@ def test_png_has_dpi_icc_and_sidecar(indexed, tmp_path):
                                sidecar=tmp_path / "p.json")
         export_poster(index, "red_green", tmp_path / "p2.png", PosterSpec(width=64, height=48, mode="shots"),
                       sidecar=tmp_path / "p.csv")
+    with Index.open(indexed) as index:
+        video, frames = poster_frames(index, "red_green")
     with Image.open(result.path) as im:
         assert im.size == (64, 48) and im.mode == "RGB"
+        assert (np.asarray(im) == render_poster(frames, video.duration, PosterSpec(width=64, height=48))).all()
         assert tuple(round(v) for v in im.info["dpi"]) == (150, 150)
         icc = im.info["icc_profile"]
     assert "sRGB" in ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc)))
