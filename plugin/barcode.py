@@ -257,9 +257,15 @@ def bar_palettes(frames: np.ndarray, duration: float | None, bars: Bars) -> list
     good = good_frames(frames)
     starts, ends = frame_spans(good["t"], duration)
     shares = _shares(good)
+    one_frame: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # most bars of a big poster lie in one frame
     out = []
     for t0, t1 in zip(bars.t[:-1], bars.t[1:], strict=True):
         lo, hi = np.searchsorted(ends, t0, side="right"), np.searchsorted(starts, t1, side="left")
+        if hi - lo == 1 and lo in one_frame:
+            out.append(one_frame[lo])
+            continue
         over = np.clip(np.minimum(ends[lo:hi], t1) - np.maximum(starts[lo:hi], t0), 0, None)
         out.append(merge_palette(good["palette"][lo:hi].reshape(-1, 3), (over[:, None] * shares[lo:hi]).ravel()))
+        if hi - lo == 1:
+            one_frame[lo] = out[-1]
     return out
