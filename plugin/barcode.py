@@ -230,7 +230,6 @@ def shot_bars(frames: np.ndarray, duration: float | None, width: int,
     shot_of_frame = np.cumsum(shot_cuts(good)) - 1
     shot_start = np.maximum(starts[shot_cuts(good)], a)
     x = np.clip(np.rint((shot_start - a) / (b - a) * width), 0, width).astype(int)
-    x[0] = 0
     edges = np.unique(np.append(x, width))
     # Every segment goes to the bar its shot starts in: a sub-pixel shot joins its neighbour.
     bar_of_shot = np.searchsorted(edges, x, side="right") - 1

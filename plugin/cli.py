@@ -131,9 +131,12 @@ def cmd_poster(args: argparse.Namespace) -> int:
     from reelprint.posters import PosterSpec, export_poster, parse_time, print_size
 
     if args.size:
+        if args.height:
+            raise ReelprintError("--size sets both sides: give --size, or --width and --height")
         width, height = print_size(args.size, args.dpi, landscape=args.landscape)
     else:
-        width, height = args.width or 1920, args.height or 1080
+        width = 1920 if args.width is None else args.width
+        height = 1080 if args.height is None else args.height
         if args.landscape and width < height:
             width, height = height, width
     spec = PosterSpec(width=width, height=height, mode=args.mode, dpi=args.dpi, title=args.title, ticks=args.ticks,

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -140,6 +142,14 @@ def poster_frames(index: Index, name: str) -> tuple[VideoRecord, np.ndarray]:
     return video, frames
 
 
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise ReelprintError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
 def export_poster(index: Index, video: str, out_path: Path | str, spec: PosterSpec,
                   sidecar: Path | str | None = None) -> PosterResult:
     """Render a poster of an indexed video to PNG or SVG (by out_path's suffix), and optionally
@@ -151,16 +161,18 @@ def export_poster(index: Index, video: str, out_path: Path | str, spec: PosterSp
     if not out_path.parent.is_dir():
         raise ReelprintError(f"{out_path.parent}: no such folder")
     record, frames = poster_frames(index, video)
-    spec = replace(spec, title=spec.title or None)
+    spec = replace(spec, title=(spec.title or "").strip() or None)
     bars = make_bars(frames, record.duration, spec)
     decor = decorations(bars, spec.height, spec.title, spec.ticks)
-    if fmt == ".svg":
-        write_svg(out_path, svg_text(bars, spec.height, decor, spec.dpi, spec.title))
-    else:
-        write_png(draw(raster(bars, spec.height), decor), out_path, spec.dpi)
+    with _writing(out_path):
+        if fmt == ".svg":
+            write_svg(out_path, svg_text(bars, spec.height, decor, spec.dpi, spec.title))
+        else:
+            write_png(draw(raster(bars, spec.height), decor), out_path, spec.dpi)
     if sidecar is not None:
         header = {"video": record.path, "mode": spec.mode, "width": spec.width, "height": spec.height,
                   "dpi": spec.dpi, "start": round(float(bars.t[0]), 3), "end": round(float(bars.t[-1]), 3)}
-        write_sidecar(sidecar, header, sidecar_rows(bars, barcode.bar_palettes(frames, record.duration, bars)))
+        with _writing(Path(sidecar)):
+            write_sidecar(sidecar, header, sidecar_rows(bars, barcode.bar_palettes(frames, record.duration, bars)))
     return PosterResult(out_path, record.path, spec.width, spec.height, len(bars), len(frames),
                         Path(sidecar) if sidecar is not None else None)
