@@ -131,7 +131,7 @@ def svg_text(bars: Bars, height: int, decor: Decorations, dpi: int, title: str |
     for t in decor.texts:
         out.append(f'<text x="{t.x}" y="{t.y}" font-family={quoteattr(FONT_FAMILY + ", sans-serif")} '
                    f'font-weight="bold" font-size="{t.size}" text-anchor="middle" '
-                   f'fill="{hex_colour(t.colour)}" shape-rendering="geometricPrecision">{escape(t.text)}</text>')
+                   f'fill="{hex_colour(t.colour)}">{escape(t.text)}</text>')
     out.append("</svg>\n")
     return "\n".join(out)
 

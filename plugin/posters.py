@@ -117,7 +117,7 @@ def find_video(index: Index, name: str) -> VideoRecord:
     (case-insensitive). Anything else is one clear ReelprintError."""
     exact = index.video(os.path.abspath(name)) or index.video(name)
     if exact is None:
-        if os.path.exists(name):
+        if os.path.isfile(name):
             raise ReelprintError(f"{name}: not in the index (run `reelprint index` on it first)")
         found = index.videos_containing(name, limit=6)
         if not found:

@@ -73,8 +73,8 @@ def random_frames(n: int, duration: float, seed: int = 1) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An index of two generated clips: 2 s red then 2 s green; and 2 s of frames whose top
-    quarter is white and the rest blue."""
+    """An index of generated clips: 2 s red then 2 s green; 2 s of frames whose top quarter is
+    white and the rest blue; 1 s of red letterboxed in black bars."""
     root = tmp_path_factory.mktemp("poster_clips")
     red, green = np.zeros((48, 64, 3), np.uint8), np.zeros((48, 64, 3), np.uint8)
     red[..., 0], green[..., 1] = 255, 255
@@ -82,9 +82,12 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     split = np.zeros((48, 64, 3), np.uint8)
     split[:12], split[12:] = WHITE, BLUE
     write_video(root / "media" / "white_blue.mp4", [split] * 24, 12, options=KEYINT)
+    boxed = np.zeros((48, 64, 3), np.uint8)
+    boxed[8:40, :, 0] = 255
+    write_video(root / "media" / "letterboxed.mp4", [boxed] * 12, 12)
     db = root / "index.db"
     with Index.open(db) as index:
-        assert index_paths(index, [root / "media"]).indexed == 2
+        assert index_paths(index, [root / "media"]).indexed == 3
     return db
 
 
@@ -122,6 +125,13 @@ def test_red_and_green_average_to_yellow_in_linear_light(indexed):
     assert min(r, g) > 175, f"{(r, g, b)} is the olive of an sRGB average, not yellow"
     assert halves[0, 0, 0] > 240 and halves[0, 0, 1] < 10      # first half red
     assert halves[0, 1, 1] > 240 and halves[0, 1, 0] < 10      # second half green
+
+
+def test_letterbox_bars_do_not_darken_the_poster(indexed):
+    with Index.open(indexed) as index:
+        video, frames = poster_frames(index, "letterboxed")
+    image = render_poster(frames, video.duration, PosterSpec(width=3, height=3, mode="average"))
+    assert (image[..., 0] >= 245).all() and (image[..., 1:] <= 8).all()   # red, not a third darker
 
 
 def test_dominant_bars_stack_shares_lightest_on_top(indexed):
