@@ -147,6 +147,11 @@ def cmd_poster(args: argparse.Namespace) -> int:
         sidecar = str(Path(args.output).with_suffix(".palette.json"))
     with Index.open(args.db, create=False) as index:
         result = export_poster(index, args.video, args.output, spec, sidecar=sidecar)
+    if args.json:
+        _print_json({"path": str(result.path), "video": result.video, "mode": spec.mode, "width": result.width,
+                     "height": result.height, "dpi": spec.dpi, "bars": result.bars, "frames": result.frames,
+                     "sidecar": str(result.sidecar) if result.sidecar else None})
+        return 0
     print(f"{result.path}: {result.width}x{result.height} px ({result.width / spec.dpi:.3g}x"
           f"{result.height / spec.dpi:.3g} in at {spec.dpi} dpi), {result.bars} bars from {result.frames} frames"
           + (f"; palettes in {result.sidecar}" if result.sidecar else ""), file=sys.stderr)
@@ -198,6 +203,7 @@ def _poster_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ticks", action="store_true", help="timeline ticks along the bottom edge")
     p.add_argument("--sidecar", nargs="?", const="", metavar="PATH",
                    help="also write each bar's palette: JSON, or CSV for a .csv PATH (default OUT.palette.json)")
+    p.add_argument("--json", action="store_true", help="print what was written as JSON on stdout")
 
 
 COMMANDS: dict[str, Command] = {

@@ -262,8 +262,12 @@ def run(*args, db):
 
 def test_cli_poster_and_clear_errors(indexed, tmp_path):
     out = run("poster", "red_green", "-o", tmp_path / "a.png", "--size", "A5", "--dpi", "20", "--title", "RG",
-              "--ticks", "--to=-1", "--sidecar", db=indexed)
+              "--ticks", "--to=-1", "--sidecar", "--json", db=indexed)
     assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["path"] == str(tmp_path / "a.png") and report["video"].endswith("red_green.mp4")
+    assert (report["width"], report["height"]) == print_size("A5", 20) and report["bars"] == report["width"]
+    assert report["sidecar"] == str(tmp_path / "a.palette.json")
     with Image.open(tmp_path / "a.png") as im:
         assert im.size == print_size("A5", 20)
     assert json.loads((tmp_path / "a.palette.json").read_text())["end"] == pytest.approx(3.0, abs=0.05)
