@@ -285,6 +285,14 @@ class Index:
         return (data[:, 0].astype(np.int32), (data[:, 1] / 1000).astype(np.float32),
                 data[:, 2].view(np.uint64), data[:, 3].astype(np.uint8))
 
+    # -- posters --------------------------------------------------------------------------------
+
+    def videos_containing(self, text: str, limit: int = 20) -> list[VideoRecord]:
+        """Videos whose path contains `text` (case-insensitive), at most `limit`, by path."""
+        query = (Video.select().where(fn.instr(fn.lower(Video.path), text.lower()) > 0)
+                 .order_by(Video.path).limit(limit))
+        return [_record(v) for v in query]
+
     # -- roots, decisions, status -------------------------------------------------------------
 
     def roots(self) -> list[str]:
