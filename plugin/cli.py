@@ -119,11 +119,11 @@ def cmd_roots(args: argparse.Namespace) -> int:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     try:
-        from reelprint.tui.app import ReelprintApp
+        from reelprint.tui.app import create_app
     except ImportError as exc:  # the engine may be installed without the admin UI's packages
         raise ReelprintError(f"the TUI needs Textual ({exc})") from None
     Index.open(args.db).close()
-    ReelprintApp(args.db).run()
+    create_app(args.db).run()
     return 0
 
 

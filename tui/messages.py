@@ -1,0 +1,63 @@
+"""Messages workers post to the UI: each carries the result of one engine call.
+
+Widgets change only in the handlers of these messages, never from a worker thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from textual.message import Message
+
+from reelprint.posters import PosterResult
+from reelprint.search import Match
+from reelprint.store import VideoRecord
+
+
+@dataclass
+class LibraryLoaded(Message):
+    videos: list[VideoRecord]
+    status: dict
+    roots: list[str]
+
+
+@dataclass
+class IndexProgress(Message):
+    fraction: float
+    path: str
+
+    def can_replace(self, message: Message) -> bool:
+        # Only the latest progress matters: a slow SSH link must not queue thousands of redraws.
+        return isinstance(message, IndexProgress)
+
+
+@dataclass
+class IndexFinished(Message):
+    summary: dict
+
+
+@dataclass
+class SearchFinished(Message):
+    query: Path
+    query_image: np.ndarray
+    matches: list[Match]
+    frame_image: np.ndarray | None = None
+
+
+@dataclass
+class PosterPreviewed(Message):
+    image: np.ndarray
+    video: str
+
+
+@dataclass
+class PosterExported(Message):
+    result: PosterResult
+
+
+@dataclass
+class StatusLoaded(Message):
+    status: dict
+    log_lines: list[str] = field(default_factory=list)

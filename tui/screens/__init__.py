@@ -1,0 +1,1 @@
+"""One screen per job: library, search, duplicates, posters, status, help."""
