@@ -117,6 +117,30 @@ def cmd_roots(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_anchors(args: argparse.Namespace) -> int:
+    from reelprint.anchors import anchor_frames
+
+    with Index.open(args.db, create=False) as index:
+        video = index.find_video(args.video)
+        frames = index.frames(video.id)
+    picked = frames[anchor_frames(frames, args.k)]
+    anchors = [{"t": round(float(f["t"]), 3), "quality": int(f["quality"]),
+                "mean_rgb": "#{:02x}{:02x}{:02x}".format(*f["mean_rgb"])} for f in picked]
+    if args.json:
+        _print_json({"video": video.path, "anchors": anchors})
+    else:
+        print(video.path)
+        for a in anchors:
+            print(f"  {_clock(a['t'])}  {a['mean_rgb']}  quality {a['quality']}")
+    return 0
+
+
+def _anchors_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("video", help="an indexed video: its path, or a piece of it only one path contains")
+    p.add_argument("-k", type=int, default=5, help="how many anchor frames (default 5)")
+    p.add_argument("--json", action="store_true")
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     try:
         from reelprint.tui.app import create_app
@@ -212,6 +236,7 @@ COMMANDS: dict[str, Command] = {
     "status": (cmd_status, _status_args, "what the index holds"),
     "roots": (cmd_roots, _roots_args, "the library folders the daemon watches"),
     "poster": (cmd_poster, _poster_args, "render a colour-barcode poster of an indexed video"),
+    "anchors": (cmd_anchors, _anchors_args, "the few frames that best represent a video"),
     "tui": (cmd_tui, lambda p: None, "open the admin TUI"),
 }
 

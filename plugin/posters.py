@@ -16,7 +16,6 @@ A poster is rendered only from what the index stores (each frame's linear-light 
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,7 +35,7 @@ MODES = ("average", "smooth", "dominant", "shots")
 FORMATS = (".png", ".svg")
 _CLOCK = re.compile(r"^(-)?(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d*)?)$")
 
-__all__ = ["MODES", "PosterResult", "PosterSpec", "export_poster", "find_video", "make_bars", "parse_time",
+__all__ = ["MODES", "PosterResult", "PosterSpec", "export_poster", "make_bars", "parse_time",
            "poster_frames", "print_size", "render_poster"]
 
 
@@ -112,30 +111,9 @@ def render_poster(frames: np.ndarray, duration: float | None, spec: PosterSpec) 
     return draw(image, decorations(bars, spec.height, spec.title, spec.ticks))
 
 
-def find_video(index: Index, name: str) -> VideoRecord:
-    """An indexed video by its path, or by a piece of its path that only one video's path contains
-    (case-insensitive). Anything else is one clear ReelprintError."""
-    exact = index.video(os.path.abspath(name)) or index.video(name)
-    if exact is None:
-        if os.path.isfile(name):
-            raise ReelprintError(f"{name}: not in the index (run `reelprint index` on it first)")
-        found = index.videos_containing(name, limit=6)
-        if not found:
-            raise ReelprintError(f"{name}: no indexed video's path contains this")
-        if len(found) > 1:
-            shown = ", ".join(Path(v.path).name for v in found[:5])
-            more = " ..." if len(found) > 5 else ""
-            raise ReelprintError(f"{name}: matches several videos ({shown}{more}); give more of the path")
-        exact = found[0]
-    if exact.state != "indexed":
-        why = f": {exact.error}" if exact.error else ""
-        raise ReelprintError(f"{exact.path}: not indexed yet (state {exact.state}{why})")
-    return exact
-
-
 def poster_frames(index: Index, name: str) -> tuple[VideoRecord, np.ndarray]:
     """The video and its stored frames, ready for render_poster (what the TUI previews)."""
-    video = find_video(index, name)
+    video = index.find_video(name)
     frames = index.frames(video.id)
     if not len(frames):
         raise ReelprintError(f"{video.path}: the index holds no frames of it")

@@ -293,6 +293,26 @@ class Index:
                  .order_by(Video.path).limit(limit))
         return [_record(v) for v in query]
 
+    def find_video(self, name: str) -> VideoRecord:
+        """An indexed video by its path, or by a piece of its path that only one video's path
+        contains (case-insensitive). Anything else is one clear ReelprintError."""
+        exact = self.video(os.path.abspath(name)) or self.video(name)
+        if exact is None:
+            if os.path.isfile(name):
+                raise ReelprintError(f"{name}: not in the index (run `reelprint index` on it first)")
+            found = self.videos_containing(name, limit=6)
+            if not found:
+                raise ReelprintError(f"{name}: no indexed video's path contains this")
+            if len(found) > 1:
+                shown = ", ".join(os.path.basename(v.path) for v in found[:5])
+                more = " ..." if len(found) > 5 else ""
+                raise ReelprintError(f"{name}: matches several videos ({shown}{more}); give more of the path")
+            exact = found[0]
+        if exact.state != INDEXED:
+            why = f": {exact.error}" if exact.error else ""
+            raise ReelprintError(f"{exact.path}: not indexed yet (state {exact.state}{why})")
+        return exact
+
     # -- roots, decisions, status -------------------------------------------------------------
 
     def roots(self) -> list[str]:

@@ -42,3 +42,17 @@ def test_bad_input_is_one_line_without_traceback(tmp_path):
         lines = out.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("reelprint: error:"), out.stderr
         assert "Traceback" not in out.stderr
+
+
+def test_anchors_json(tmp_path, library):
+    db = tmp_path / "lib.db"
+    assert run("index", library, db=db).returncode == 0
+    out = run("anchors", "--json", "-k", "3", "alpha", db=db)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["video"].endswith("alpha.mp4")
+    times = [a["t"] for a in data["anchors"]]
+    assert 1 <= len(times) <= 3 and times == sorted(times)
+    assert all(a["mean_rgb"].startswith("#") and len(a["mean_rgb"]) == 7 for a in data["anchors"])
+    ambiguous = run("anchors", "a", db=db)  # "a" is in every path
+    assert ambiguous.returncode == 2 and "several videos" in ambiguous.stderr

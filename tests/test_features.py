@@ -88,3 +88,21 @@ def test_letterbox_and_pillarbox_are_found(clips):
     assert find_borders(pillar).box(w + 80, h) == (40, 0, w, h)
     # Once the bars are gone the hash is the unboxed frame's.
     assert hamming(image_features(boxed)[0]["phash"], image_features(image)[0]["phash"]) <= 4
+
+
+def test_anchor_frames_cover_every_shot_and_skip_black(clips):
+    from reelprint.anchors import anchor_frames
+    from reelprint.indexer import fingerprint
+
+    frames = fingerprint(clips["alpha"]).frames
+    black = frames[:1].copy()
+    black["quality"] = 0
+    black["t"] = frames["t"][-1] + 1
+    with_black = np.concatenate([frames, black])
+    picked = anchor_frames(with_black, k=3)
+    assert len(picked) == 3 and list(picked) == sorted(picked)
+    assert len(with_black) - 1 not in picked
+    # Three distinct pictures: no two anchors are near-duplicates of each other.
+    hashes = with_black["phash"][picked]
+    assert min(int(hamming(a, b)) for i, a in enumerate(hashes) for b in hashes[i + 1:]) > 8
+    assert len(anchor_frames(frames, k=100)) == len(frames)

@@ -26,7 +26,6 @@ from reelprint.posters import (
     MODES,
     PosterSpec,
     export_poster,
-    find_video,
     make_bars,
     parse_time,
     poster_frames,
@@ -114,7 +113,7 @@ def test_print_sizes():
 
 def test_red_and_green_average_to_yellow_in_linear_light(indexed):
     with Index.open(indexed) as index:
-        video = find_video(index, "red_green")
+        video = index.find_video("red_green")
         frames = index.frames(video.id)
         both = render_poster(frames, video.duration, PosterSpec(width=1, height=4))
         halves = render_poster(frames, video.duration, PosterSpec(width=2, height=4))
@@ -136,7 +135,7 @@ def test_letterbox_bars_do_not_darken_the_poster(indexed):
 
 def test_dominant_bars_stack_shares_lightest_on_top(indexed):
     with Index.open(indexed) as index:
-        video = find_video(index, "white_blue")
+        video = index.find_video("white_blue")
         frames = index.frames(video.id)
     image = render_poster(frames, video.duration, PosterSpec(width=5, height=200, mode="dominant"))
     for column in image.transpose(1, 0, 2):

@@ -37,6 +37,8 @@ async def test_library_lists_videos_and_adds_a_root(indexed, library):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         assert app.screen.query_one("#videos").row_count == 2
+        await settle(app, pilot)  # highlighting the first row loads its anchor frames
+        assert len(app.screen.query_one("#anchors").children) >= 2
         app.add_root(str(library))
         await settle(app, pilot)
         await settle(app, pilot)

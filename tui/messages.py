@@ -24,6 +24,12 @@ class LibraryLoaded(Message):
 
 
 @dataclass
+class AnchorsLoaded(Message):
+    path: str
+    images: list[np.ndarray]
+
+
+@dataclass
 class IndexProgress(Message):
     fraction: float
     path: str

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PIL import Image as PILImage
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Label, ListItem, ListView, ProgressBar, Static
 
+from reelprint.anchors import anchor_frames
+from reelprint.decode import frame_at
 from reelprint.indexer import index_paths
 from reelprint.store import Index, VideoRecord
 from reelprint.tui.dialogs import PathDialog
 from reelprint.tui.format import clock, megabytes
-from reelprint.tui.messages import IndexFinished, IndexProgress, LibraryLoaded
+from reelprint.tui.messages import AnchorsLoaded, IndexFinished, IndexProgress, LibraryLoaded
 from reelprint.tui.screens.base import ReelprintScreen
+from reelprint.tui.widgets import FrameImage
 
+# Anchor thumbnails are decoded this small: five of them fit under the table.
+ANCHOR_SIZE = 160
 # How often the screen asks SQLite whether anyone (the daemon) changed the index.
 POLL_S = 2.0
 SORT_KEYS = {"name": lambda v: Path(v.path).name.lower(), "state": lambda v: v.state,
@@ -48,6 +54,7 @@ class LibraryScreen(ReelprintScreen):
                 yield Input(placeholder="filter by name or state (/)", id="filter")
                 yield DataTable(id="videos", cursor_type="row", zebra_stripes=True)
                 yield Static(id="video-detail")
+                yield Horizontal(id="anchors")
         with Horizontal(id="index-progress", classes="hidden"):
             yield Label("", id="index-label")
             yield ProgressBar(total=1.0, show_eta=False, id="index-bar")
@@ -72,6 +79,14 @@ class LibraryScreen(ReelprintScreen):
             changed = index.status() != getattr(self, "_last_status", None)
         if changed:
             self.load()
+
+    @work(thread=True, exclusive=True, group="anchors", exit_on_error=False)
+    def load_anchors(self, video: VideoRecord) -> None:
+        with Index.open(self.app.db) as index:
+            frames = index.frames(video.id)
+        times = frames["t"][anchor_frames(frames)]
+        images = [frame_at(video.path, float(t), size=ANCHOR_SIZE).image for t in times]
+        self.post_message(AnchorsLoaded(video.path, images))
 
     @work(thread=True, exclusive=True, group="index", exit_on_error=False)
     def run_index(self, roots: list[str]) -> None:
@@ -119,6 +134,13 @@ class LibraryScreen(ReelprintScreen):
             if video.error:
                 detail += f"\n[red]{video.error}[/]"
             self.query_one("#video-detail", Static).update(detail)
+            if video.state == "indexed":
+                self.load_anchors(video)
+
+    def on_anchors_loaded(self, message: AnchorsLoaded) -> None:
+        strip = self.query_one("#anchors", Horizontal)
+        strip.remove_children()
+        strip.mount_all(FrameImage(PILImage.fromarray(image)) for image in message.images)
 
     def on_index_progress(self, message: IndexProgress) -> None:
         self.query_one("#index-progress").remove_class("hidden")
