@@ -184,6 +184,7 @@ class Daemon:
                         self._current[job.video_id]["progress"] = round(float(payload), 3)
                 else:
                     self._guarded(self._done, job, payload)
+            self.pool.reap()
             queue = len(self.settler) + len(self._ready)
             self.heartbeat.beat(queue, list(self._current.values()))
         except Exception:  # the daemon outlives anything one turn runs into
@@ -283,8 +284,8 @@ class Daemon:
             log.info("moved %s -> %s", src, dest)
         elif is_video_name(src):
             self.settler.touch(src, now, PRIORITY_WATCH)
-        if is_video_name(dest):
-            self.settler.touch(dest, now, PRIORITY_WATCH)
+        if is_video_name(dest):  # renamed into place (rsync, a downloader): complete, like a closed file
+            self.settler.touch(dest, now, PRIORITY_WATCH, closed=True)
 
     def _settled(self, path: str, priority: int, now: float) -> None:
         try:

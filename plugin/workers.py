@@ -24,6 +24,9 @@ from reelprint.indexer import Fingerprint, fingerprint_or_error
 WORKER_NICE = 10
 # Seconds between progress messages from a worker: enough for a live progress bar.
 PROGRESS_INTERVAL = 0.5
+# A worker holds ~75 MB (NumPy, OpenCV and PyAV imported; measured with psutil) and takes ~1 s to
+# start: kept while work keeps coming, stopped after a minute without any.
+WORKER_IDLE_SECONDS = 60.0
 _PR_SET_PDEATHSIG = 1
 
 
@@ -77,30 +80,54 @@ class _Worker:
         self.process.start()
         child.close()
         self.job: Job | None = None
+        self.idle_since = time.monotonic()
 
 
 class WorkerPool:
-    """`size` worker processes, one job each at most: the bounded part of the daemon's queue."""
+    """Up to `size` worker processes, one job each at most: the bounded part of the daemon's queue.
+
+    Workers start when there is work and stop after WORKER_IDLE_SECONDS without any, so an idle
+    daemon holds only its main process."""
 
     def __init__(self, size: int, nice: int = WORKER_NICE) -> None:
         self._ctx = multiprocessing.get_context("spawn")  # no inherited threads or database handles
         self._nice = nice
-        self._workers = [_Worker(self._ctx, nice) for _ in range(max(1, size))]
+        self._size = max(1, size)
+        self._workers: list[_Worker] = []
 
     def idle(self) -> int:
-        return sum(w.job is None for w in self._workers)
+        return self._size - len(self.busy())
 
     def busy(self) -> list[Job]:
         return [w.job for w in self._workers if w.job is not None]
 
     def submit(self, job: Job) -> None:
-        worker = next(w for w in self._workers if w.job is None)
+        worker = next((w for w in self._workers if w.job is None), None)
+        if worker is None:
+            worker = _Worker(self._ctx, self._nice)
+            self._workers.append(worker)
         worker.job = job
         worker.conn.send(job)
+
+    def reap(self) -> None:
+        """Stop the workers that have had nothing to do for WORKER_IDLE_SECONDS."""
+        now = time.monotonic()
+        for worker in [w for w in self._workers if w.job is None and now - w.idle_since > WORKER_IDLE_SECONDS]:
+            self._workers.remove(worker)
+            with contextlib.suppress(OSError):
+                worker.conn.send(None)
+            worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
 
     def poll(self, timeout: float) -> list[tuple[str, Job, object]]:
         """Messages from the workers within `timeout` seconds: ("progress", job, fraction) and
         ("done", job, Result). A worker that died yields its job's Result with an error."""
+        if not self._workers:
+            time.sleep(timeout)
+            return []
         by_handle = {}
         for w in self._workers:
             by_handle[w.conn] = w
@@ -113,7 +140,7 @@ class WorkerPool:
                     while worker.conn.poll():
                         kind, job, payload = worker.conn.recv()
                         if kind == "done":
-                            worker.job = None
+                            worker.job, worker.idle_since = None, time.monotonic()
                         out.append((kind, job, payload))
                 except (EOFError, OSError):
                     pass  # its sentinel reports the death
@@ -122,7 +149,8 @@ class WorkerPool:
         return out
 
     def _replace(self, worker: _Worker) -> list[tuple[str, Job, object]]:
-        index = self._workers.index(worker)
+        """A worker died: report its job as failed; a new one starts with the next job."""
+        self._workers.remove(worker)
         code = worker.process.exitcode
         out: list[tuple[str, Job, object]] = []
         try:
@@ -134,7 +162,6 @@ class WorkerPool:
         except (EOFError, OSError):
             pass
         worker.conn.close()
-        self._workers[index] = _Worker(self._ctx, self._nice)
         if worker.job is not None:
             error = f"{worker.job.path}: the decoder crashed on this file (worker exit code {code})"
             out.append(("done", worker.job, Result(worker.job, None, error)))

@@ -110,11 +110,11 @@ def test_kill_9_mid_index_then_restart_reconciles(tmp_path, clips):
     interrupted: list[str] = []
     for _ in range(5):  # kill -9 while a file is being indexed (a job lasts ~50 ms: try until caught)
         daemon = DaemonProcess(db, "--workers", "2").start()
-        workers = psutil.Process(daemon.proc.pid).children()
-        assert len(workers) >= 2  # the workers (and multiprocessing's resource tracker)
         wait_for(lambda: rows(db, "SELECT COUNT(*) FROM video WHERE state = 'indexed'")[0][0] >= 3
                  and rows(db, "SELECT COUNT(*) FROM video WHERE state = 'indexing'")[0][0], "a file indexing",
                  daemon)
+        workers = psutil.Process(daemon.proc.pid).children()
+        assert len(workers) >= 2  # the workers (and multiprocessing's resource tracker)
         daemon.kill()
         wait_for(lambda workers=workers: not any(alive(w) for w in workers), "the workers to die with the daemon")
         interrupted = [p for p, v in videos(db).items() if v[1] == "indexing"]
