@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MEDIA := examples/media
 DB ?= examples/reelprint.db
 
-.PHONY: setup media run test lint bench clean
+.PHONY: setup media run daemon test lint bench clean
 
 setup: $(VENV)/.installed
 
@@ -26,6 +26,11 @@ run: setup media
 	$(BIN)/reelprint --db $(DB) index $(MEDIA)
 	$(BIN)/reelprint --db $(DB) tui
 
+# The watch daemon on the example media, in the foreground (Ctrl-C stops it).
+daemon: setup media
+	$(BIN)/reelprint --db $(DB) roots add $(MEDIA)
+	$(BIN)/reelprint --db $(DB) daemon
+
 test: setup
 	$(BIN)/python -m pytest -q
 
@@ -36,4 +41,4 @@ bench: setup
 	$(BIN)/python bench/index_speed.py
 
 clean:
-	rm -rf $(VENV) $(MEDIA) $(DB) $(DB)-wal $(DB)-shm
+	rm -rf $(VENV) $(MEDIA) $(DB) $(DB)-wal $(DB)-shm $(DB).lock $(DB).log*

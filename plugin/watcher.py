@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
-from watchdog.observers.polling import PollingObserver
+from watchdog.observers.polling import PollingObserverVFS
 
 from reelprint.library import TRASH_DIR, is_video_name
 
@@ -133,7 +133,9 @@ class Watch:
     def __init__(self, recorder: ChangeRecorder, poll_interval: float = POLL_INTERVAL_SECONDS) -> None:
         self.recorder = recorder
         self.native: BaseObserver = Observer()
-        self.polling: BaseObserver = PollingObserver(timeout=poll_interval)
+        # lstat: a symlinked folder is not walked into, so a symlink loop can't multiply paths
+        # (inotify doesn't follow them either; the rescan does, once per real folder).
+        self.polling: BaseObserver = PollingObserverVFS(os.lstat, os.scandir, polling_interval=poll_interval)
         self.watched: dict[str, bool] = {}
 
     def start(self) -> None:

@@ -27,6 +27,8 @@ def test_daemon_keeps_the_index_in_step_with_a_library(tmp_path, clips):
     lib = tmp_path / "lib"
     lib.mkdir()
     db = tmp_path / "lib.db"
+    os.symlink(lib, lib / "loop")  # a symlink loop and a named pipe with a video's name: both ignored
+    os.mkfifo(lib / "pipe.mkv")
     assert reelprint(db, "roots", "add", lib).returncode == 0
     with DaemonProcess(db, "--workers", "1") as daemon:
         status = daemon.status()["daemon"]
@@ -44,6 +46,7 @@ def test_daemon_keeps_the_index_in_step_with_a_library(tmp_path, clips):
         wait_for(lambda: videos(db).get(str(film), (0, ""))[1] == "indexed", "the copied film", daemon)
         vid, _, attempts, _, size = videos(db)[str(film)]
         assert (attempts, size) == (1, clips["alpha"].stat().st_size)
+        assert list(videos(db)) == [str(film)]
         (count,) = rows(db, "SELECT COUNT(*) FROM frame WHERE video_id = ?", vid)[0]
         assert count == len(fingerprint(clips["alpha"]).frames)
 

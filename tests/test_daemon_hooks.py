@@ -35,8 +35,10 @@ def test_notify_from_sonarr_reaches_a_daemon_that_missed_the_events(tmp_path, cl
     db = tmp_path / "lib.db"
     seen_by_sonarr = "/data/tv"  # the media server's container mounts the library elsewhere
     env = {**os.environ, "REELPRINT_PATH_MAP": f"{seen_by_sonarr}={lib}"}
-    # Polling once an hour stands in for a network mount that delivers no events.
-    with DaemonProcess(db, "--watch", str(lib), "--polling", "--poll-interval", "3600") as daemon:
+    os.symlink(lib, lib / "loop")  # a symlink loop and a named pipe with a video's name: both ignored
+    os.mkfifo(lib / "pipe.mkv")
+    # A polled root (a network mount): events arrive late, if at all; the hook says at once.
+    with DaemonProcess(db, "--watch", str(lib), "--polling", "--poll-interval", "2") as daemon:
         test = reelprint(db, "notify", env={**env, "sonarr_eventtype": "Test"})
         assert test.returncode == 0
 
