@@ -38,6 +38,8 @@ from reelprint.synth import film_frames, shots_for, write_video
 
 HERE = Path(__file__).resolve().parent
 FOLDERS = 100
+# Longer than two quiet periods and a heartbeat: the daemon has certainly settled everything.
+IDLE_SECONDS = 15.0
 
 
 def make_library(root: Path, db: Path, count: int) -> list[Path]:
@@ -79,8 +81,11 @@ def daemon_state(db: Path) -> dict:
 
 
 def idle(db: Path, log: Path, marker: str) -> bool:
+    """Nothing waiting or running, and the log quiet, for IDLE_SECONDS."""
     state = daemon_state(db)
-    return marker in log.read_text() and state["queue"] == 0 and not state["current"]
+    if not (marker in log.read_text() and state["queue"] == 0 and not state["current"]):
+        return False
+    return time.time() - log.stat().st_mtime > IDLE_SECONDS
 
 
 def make_events(paths: list[Path], count: int) -> None:
@@ -161,6 +166,7 @@ def main() -> None:
             with Index.open(db) as index:
                 found = search_files(index, [still], top=1)[0].matches
             rss_after = rss_mb(proc.pid)
+            film_log = [line for line in log.read_text().splitlines() if "new film" in line]
         finally:
             proc.terminate()
             proc.wait(timeout=60)
@@ -176,6 +182,7 @@ def main() -> None:
         print(f"\n2-min 1080p film {how} -> searchable: {seconds:.1f} s")
     print(f"(of which fingerprinting alone, in this process: {alone:.1f} s, {frames} frames); "
           f"a frame at 61 s found in it: {bool(found) and found[0].path.startswith(str(lib))}")
+    print("\n".join(film_log))
 
 if __name__ == "__main__":
     main()

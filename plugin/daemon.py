@@ -12,7 +12,6 @@ Every step survives errors: one bad file is logged and recorded, never the end o
 
 from __future__ import annotations
 
-import fcntl
 import heapq
 import itertools
 import logging
@@ -24,12 +23,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
-from reelprint.errors import ReelprintError
 from reelprint.heartbeat import Heartbeat
 from reelprint.indexer import _copy_twin
-from reelprint.library import FileStat, content_signature, is_video_name, walk_videos
+from reelprint.library import TRASH_DIR, FileStat, content_signature, is_video_name, walk_videos
+from reelprint.lockfile import acquire_lock
 from reelprint.models import ERROR, INDEXED
 from reelprint.store import Index
 from reelprint.watcher import POLL_INTERVAL_SECONDS, QUIET_SECONDS, ChangeRecorder, Settler, Watch
@@ -68,28 +66,6 @@ class DaemonOptions:
     quiet: float = QUIET_SECONDS
     poll_interval: float = POLL_INTERVAL_SECONDS
     log_file: Path | None = None
-
-
-def lock_path(db: Path) -> Path:
-    return db.with_name(db.name + ".lock")
-
-
-def acquire_lock(db: Path) -> IO[str]:
-    """Hold `<db>.lock` for the daemon's life (the kernel drops it however the process ends)."""
-    db.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(lock_path(db), "a+")  # noqa: SIM115 - held open until the daemon exits
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        pid = handle.read().strip() or "?"
-        handle.close()
-        raise ReelprintError(f"another reelprint daemon (pid {pid}) is already running on {db}") from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"{os.getpid()}\n")
-    handle.flush()
-    return handle
 
 
 def setup_logging(log_file: Path) -> None:
@@ -271,6 +247,9 @@ class Daemon:
     # -- one path -------------------------------------------------------------------------------
 
     def _moved(self, src: str, dest: str, is_dir: bool, now: float) -> None:
+        if not self._in_library(dest):  # into the trash or a hidden folder: gone from the library
+            self.settler.touch(src, now, PRIORITY_WATCH)
+            return
         if is_dir:
             moved = self.index.move_folder(src, dest)
             if moved:
@@ -287,7 +266,20 @@ class Daemon:
         if is_video_name(dest):  # renamed into place (rsync, a downloader): complete, like a closed file
             self.settler.touch(dest, now, PRIORITY_WATCH, closed=True)
 
+    def _in_library(self, path: str) -> bool:
+        """Under a root, and not in a hidden folder or the trash (which the rescan skips too)."""
+        for root in self._roots_tried:
+            prefix = root.rstrip(os.sep) + os.sep
+            if path.startswith(prefix) or path == root:
+                folders = path[len(prefix):].split(os.sep)[:-1]
+                return not any(f.startswith(".") or f == TRASH_DIR for f in folders)
+        return False
+
     def _settled(self, path: str, priority: int, now: float) -> None:
+        if not self._in_library(path):
+            if priority == PRIORITY_REQUEST:
+                log.warning("%s: not under any root; ignored (is a --map missing?)", path)
+            return
         try:
             st = os.stat(path)
         except FileNotFoundError:
@@ -359,6 +351,7 @@ class Daemon:
         self.index.mark_indexing(video_id)
         self._current[video_id] = {"path": path, "progress": 0.0, "started_at": round(time.time(), 1)}
         self.pool.submit(Job(video_id, path))
+        log.info("indexing %s", path)
 
     def _follow_move(self, path: str, st: os.stat_result, signature: str) -> bool:
         """A new path with the content of a vanished file is that file, moved: no decoding."""

@@ -14,13 +14,13 @@ import time
 
 from reelprint.store import Index
 
-# Seconds between heartbeats when nothing changes; progress updates are written at most this often.
-HEARTBEAT_SECONDS = 2.0
+# Seconds between heartbeats when nothing changes: rare enough to cost nothing on an idle disk.
+HEARTBEAT_SECONDS = 5.0
 # A change of queue or progress is written at most this often: a live view without a write storm.
 CHANGE_SECONDS = 0.5
-# A heartbeat older than this means the daemon is gone (killed, or the machine slept): generous
-# against a busy disk stalling a write for a few seconds.
-STALE_SECONDS = 15.0
+# A heartbeat older than this means the daemon is gone (killed, or the machine slept): six missed
+# beats, generous against a busy disk stalling writes. On the same host a dead pid says so at once.
+STALE_SECONDS = 30.0
 
 
 def daemon_status(index: Index, now: float | None = None) -> dict:

@@ -10,6 +10,7 @@ IN_CLOSE_WRITE) shortens the wait, since the writer says it is done.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import threading
@@ -20,7 +21,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserverVFS
 
-from reelprint.library import TRASH_DIR, is_video_name
+from reelprint.library import is_video_name
 
 log = logging.getLogger("reelprint.daemon")
 
@@ -34,11 +35,6 @@ CLOSED_QUIET_SECONDS = 0.5
 POLL_INTERVAL_SECONDS = 30.0
 
 
-def _watched_name(path: str) -> bool:
-    parts = path.split(os.sep)
-    return not any(p == TRASH_DIR for p in parts)
-
-
 class ChangeRecorder(FileSystemEventHandler):
     """Collects changed paths and moves from the observer threads, for the daemon to drain."""
 
@@ -50,8 +46,8 @@ class ChangeRecorder(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         kind = event.event_type
-        if kind in ("opened", "closed_no_write"):
-            return
+        if kind in ("opened", "closed_no_write") or (event.is_directory and kind == "modified"):
+            return  # a folder's own mtime says nothing its files' events don't
         src = os.fsdecode(event.src_path)
         dest = os.fsdecode(event.dest_path) if event.dest_path else ""
         with self._lock:
@@ -59,7 +55,7 @@ class ChangeRecorder(FileSystemEventHandler):
             if kind == "moved":
                 if event.is_directory or is_video_name(src) or is_video_name(dest):
                     self._moves.append((src, dest, event.is_directory))
-            elif (event.is_directory or is_video_name(src)) and _watched_name(src):
+            elif event.is_directory or is_video_name(src):
                 self._changed[src] = self._changed.get(src, False) or kind == "closed"
 
     def drain(self) -> tuple[dict[str, bool], list[tuple[str, str, bool]]]:
@@ -92,14 +88,19 @@ class Settler:
         return path in self._entries
 
     def touch(self, path: str, now: float, priority: int, closed: bool = False, delay: float | None = None) -> None:
-        """Something happened to `path`: (re)start its wait. A lower priority number wins."""
+        """Something happened to `path`: (re)start its wait. A lower priority number wins.
+
+        Only a close-after-write shortens a wait already running (the writer says it is done);
+        anything else can only lengthen it, so a file is never judged on two looks closer
+        together than the quiet period unless its writer closed it."""
         entry = self._entries.get(path)
         wait = delay if delay is not None else (self.closed_quiet if closed else self.quiet)
         if entry is None:
             self._entries[path] = _Settling(now + wait, priority, closed)
-        else:
-            entry.due, entry.closed = now + wait, closed
-            entry.priority = min(entry.priority, priority)
+            return
+        entry.due = now + wait if closed else max(entry.due, now + wait)
+        entry.closed = closed
+        entry.priority = min(entry.priority, priority)
 
     def discard(self, path: str) -> None:
         self._entries.pop(path, None)
@@ -150,8 +151,11 @@ class Watch:
         try:
             observer.schedule(self.recorder, root, recursive=True)
         except OSError as exc:
-            if not polling and exc.errno == 28:  # ENOSPC: out of inotify watches
+            if not polling and exc.errno == errno.ENOSPC:
                 log.warning("%s: out of inotify watches (raise fs.inotify.max_user_watches); polling it", root)
+                return self.add(root, polling=True)
+            if not polling and exc.errno != errno.ENOENT:  # e.g. a subfolder we may not read
+                log.warning("%s: inotify refused (%s); polling it", root, exc.strerror or exc)
                 return self.add(root, polling=True)
             log.warning("%s: cannot watch (%s); will retry at the next rescan", root, exc.strerror or exc)
             return False
