@@ -24,8 +24,9 @@ from reelprint.indexer import Fingerprint, fingerprint_or_error
 WORKER_NICE = 10
 # Seconds between progress messages from a worker: enough for a live progress bar.
 PROGRESS_INTERVAL = 0.5
-# A worker holds ~75 MB (NumPy, OpenCV and PyAV imported; measured with psutil) and takes ~1 s to
-# start: kept while work keeps coming, stopped after a minute without any.
+# A worker holds 70 MB once NumPy, OpenCV and PyAV are imported and ~110 MB after a 1080p film
+# (psutil, bench/daemon_memory.py) and takes ~1 s to start: kept while work keeps coming,
+# stopped after a minute without any.
 WORKER_IDLE_SECONDS = 60.0
 _PR_SET_PDEATHSIG = 1
 
