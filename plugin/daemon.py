@@ -126,12 +126,9 @@ class Daemon:
                 self._turn()
         finally:
             log.info("stopping: abandoning %d file(s) being indexed", len(self._current))
-            self.pool.stop()
-            self.watch.stop()
-            self.index.reset_interrupted()
-            self.heartbeat.stop()
-            self.index.close()
-            lock.close()
+            for step in (self.pool.stop, self.watch.stop, self.index.reset_interrupted, self.heartbeat.stop,
+                         self.index.close, lock.close):
+                self._guarded(step)
             log.info("stopped")
         return 0
 
@@ -172,7 +169,7 @@ class Daemon:
         try:
             step(*args)
         except Exception as exc:
-            log.exception("%s: %s failed: %s", args[0], step.__name__.strip("_"), exc)
+            log.exception("%s failed%s: %s", step.__name__.strip("_"), f" on {args[0]}" if args else "", exc)
 
     # -- roots, requests, rescans ---------------------------------------------------------------
 

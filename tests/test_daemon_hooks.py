@@ -62,3 +62,14 @@ def test_notify_from_sonarr_reaches_a_daemon_that_missed_the_events(tmp_path, cl
         assert daemon.terminate() == 0
     stopped = reelprint(db, "notify", str(lib / "later.mkv"))
     assert stopped.returncode == 0 and "no daemon is running" in stopped.stderr
+
+
+def test_notify_errors_are_one_line(tmp_path):
+    db = tmp_path / "lib.db"
+    env = {k: v for k, v in os.environ.items() if not k.lower().startswith(("sonarr_", "radarr_"))}
+    assert reelprint(db, "roots", "list", env=env).returncode == 0
+    for args, message in ((["notify"], "nothing to notify"), (["notify", "--map", "/data", "x.mkv"], "FROM=TO")):
+        out = reelprint(db, *args, env=env)
+        assert out.returncode == 2 and len(out.stderr.splitlines()) == 1 and message in out.stderr, out.stderr
+    status = reelprint(db, "status", "--json", env=env)
+    assert '"running": false' in status.stdout
