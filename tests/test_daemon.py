@@ -69,6 +69,7 @@ def test_daemon_keeps_the_index_in_step_with_a_library(tmp_path, clips):
         shutil.rmtree(lib / "Séries ☃ [2024]")
         wait_for(lambda: str(renamed) not in videos(db), "the deletion", daemon)
         assert daemon.alive()
+        assert videos(db)[str(lib / "corrupt.mkv")][2] == 1  # tried once: unchanged, never retried
         assert daemon.terminate() == 0
     assert reelprint(db, "status", "--json").returncode == 0
     assert not daemon.status()["daemon"]["running"]
@@ -140,6 +141,8 @@ def test_kill_9_mid_index_then_restart_reconciles(tmp_path, clips):
     shutil.copy2(clips["alpha_vp9"], lib / "added.webm")
 
     with DaemonProcess(db) as daemon:
+        assert f"{len(interrupted)} file(s) interrupted last time: queued again" in daemon.log()
+
         def settled():
             v = videos(db)
             return (len(v) == 60 and all(s[1] == "indexed" for s in v.values())
