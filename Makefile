@@ -1,4 +1,4 @@
-# make run: set up, index the example media, start the daemon and open the admin TUI.
+# make run: set up, generate the example media, start the daemon on it and open the admin TUI.
 # make test: set up, then run every test.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MEDIA := examples/media
 DB ?= examples/reelprint.db
 
-.PHONY: setup media run test lint bench clean
+.PHONY: setup media run daemon test lint bench clean
 
 setup: $(VENV)/.installed
 
@@ -23,8 +23,12 @@ $(MEDIA)/.complete: examples/make_library.py | setup
 
 run: setup media
 	$(BIN)/reelprint --db $(DB) roots add $(MEDIA)
-	$(BIN)/reelprint --db $(DB) index $(MEDIA)
-	$(BIN)/reelprint --db $(DB) tui
+	$(BIN)/reelprint --db $(DB) tui --with-daemon
+
+# The watch daemon on the example media, in the foreground (Ctrl-C stops it).
+daemon: setup media
+	$(BIN)/reelprint --db $(DB) roots add $(MEDIA)
+	$(BIN)/reelprint --db $(DB) daemon
 
 test: setup
 	$(BIN)/python -m pytest -q
@@ -36,4 +40,4 @@ bench: setup
 	$(BIN)/python bench/index_speed.py
 
 clean:
-	rm -rf $(VENV) $(MEDIA) $(DB) $(DB)-wal $(DB)-shm
+	rm -rf $(VENV) $(MEDIA) $(DB) $(DB)-wal $(DB)-shm $(DB).lock $(DB).log*

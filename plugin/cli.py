@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from platformdirs import user_data_dir
 
 from reelprint import __version__
 from reelprint.errors import ReelprintError
+from reelprint.heartbeat import daemon_status
 from reelprint.progress import ProgressBar
 from reelprint.store import Index
 
@@ -87,14 +89,67 @@ def cmd_status(args: argparse.Namespace) -> int:
         status["roots"] = index.roots()
         status["db"] = str(args.db)
         errors = [{"path": v.path, "error": v.error} for v in index.videos(state="error")]
+        status["daemon"] = daemon_status(index)
     status["error_files"] = errors
     if args.json:
         _print_json(status)
     else:
         print(f"{status['videos']} videos ({status['indexed']} indexed, {status['queued']} queued, "
               f"{status['indexing']} indexing, {status['errors']} errors), {status['frames']} frames")
+        print(_daemon_line(status["daemon"]))
         for e in errors:
             print(f"  error: {e['error']}")
+    return 0
+
+
+def _daemon_line(daemon: dict) -> str:
+    if not daemon["running"]:
+        return "daemon: not running"
+    current = ", ".join(f"{os.path.basename(c['path'])} {c['progress']:.0%}" for c in daemon["current"])
+    return (f"daemon: pid {daemon['pid']}, up {daemon['uptime']:.0f} s, {daemon['queue']} waiting"
+            + (f", indexing {current}" if current else ""))
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    from reelprint.daemon import DaemonOptions, run_daemon
+
+    for p in args.watch:
+        if not os.path.isdir(p):
+            raise ReelprintError(f"{p}: not a folder")
+    if args.workers < 1:
+        raise ReelprintError("--workers must be at least 1")
+    return run_daemon(DaemonOptions(db=args.db, watch=args.watch, workers=args.workers, polling=args.polling,
+                                    quiet=args.quiet_period, poll_interval=args.poll_interval))
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    from reelprint.hooks import map_path, parse_path_maps, servarr_event
+
+    try:
+        maps = parse_path_maps(args.map)
+    except ValueError as exc:
+        raise ReelprintError(str(exc)) from None
+    paths = list(args.paths)
+    event = servarr_event(os.environ)
+    if event is not None:
+        kind, event_paths = event
+        if kind == "Test":
+            print(f"reelprint: {kind} event received", file=sys.stderr)
+            return 0
+        paths += event_paths
+    if not paths and not args.rescan:
+        if event is not None:
+            return 0  # an event that names no file (Grab, Health...): nothing to look at
+        raise ReelprintError("nothing to notify: give paths, --rescan, or run as a Sonarr/Radarr custom script")
+    with Index.open(args.db, create=False) as index:
+        with index.transaction():
+            for p in paths:
+                index.add_request("index", os.path.abspath(map_path(p, maps)))
+            if args.rescan:
+                index.add_request("rescan")
+        running = daemon_status(index)["running"]
+    if not running:
+        print("reelprint: no daemon is running; the request waits until one starts", file=sys.stderr)
     return 0
 
 
@@ -147,8 +202,22 @@ def cmd_tui(args: argparse.Namespace) -> int:
     except ImportError as exc:  # the engine may be installed without the admin UI's packages
         raise ReelprintError(f"the TUI needs Textual ({exc})") from None
     Index.open(args.db).close()
-    create_app(args.db).run()
+    daemon = None
+    if args.with_daemon:
+        # The daemon logs to <db>.log, which the Status screen shows; its stderr would draw over the UI.
+        daemon = subprocess.Popen([sys.executable, "-m", "reelprint.cli", "--db", str(args.db), "daemon"],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        create_app(args.db).run()
+    finally:
+        if daemon is not None:
+            daemon.terminate()
+            daemon.wait(timeout=30)
     return 0
+
+
+def _tui_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--with-daemon", action="store_true", help="start the daemon too, and stop it on exit")
 
 
 def cmd_poster(args: argparse.Namespace) -> int:
@@ -230,6 +299,28 @@ def _poster_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print what was written as JSON on stdout")
 
 
+def _daemon_args(p: argparse.ArgumentParser) -> None:
+    from reelprint.daemon import DEFAULT_WORKERS
+    from reelprint.watcher import POLL_INTERVAL_SECONDS, QUIET_SECONDS
+
+    p.add_argument("--watch", action="append", default=[], metavar="DIR",
+                   help="a folder to watch besides the roots in the database (repeatable)")
+    p.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                   help=f"fingerprinting processes (default {DEFAULT_WORKERS})")
+    p.add_argument("--polling", action="store_true", help="watch every root by polling (network mounts)")
+    p.add_argument("--quiet-period", type=float, default=QUIET_SECONDS, metavar="SECONDS",
+                   help=f"a file is complete after this long without change (default {QUIET_SECONDS:g})")
+    p.add_argument("--poll-interval", type=float, default=POLL_INTERVAL_SECONDS, metavar="SECONDS",
+                   help=f"seconds between polls of polled roots (default {POLL_INTERVAL_SECONDS:g})")
+
+
+def _notify_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", help="files or folders that changed (new, renamed or deleted)")
+    p.add_argument("--map", action="append", default=[], metavar="FROM=TO",
+                   help="rewrite a path prefix (the media server's view -> the daemon's); also $REELPRINT_PATH_MAP")
+    p.add_argument("--rescan", action="store_true", help="ask for a full rescan of every root")
+
+
 COMMANDS: dict[str, Command] = {
     "index": (cmd_index, _index_args, "fingerprint the videos under folders (incremental)"),
     "search": (cmd_search, _search_args, "find the video and time a screenshot comes from"),
@@ -237,7 +328,9 @@ COMMANDS: dict[str, Command] = {
     "roots": (cmd_roots, _roots_args, "the library folders the daemon watches"),
     "poster": (cmd_poster, _poster_args, "render a colour-barcode poster of an indexed video"),
     "anchors": (cmd_anchors, _anchors_args, "the few frames that best represent a video"),
-    "tui": (cmd_tui, lambda p: None, "open the admin TUI"),
+    "daemon": (cmd_daemon, _daemon_args, "watch the roots and keep the index current (foreground)"),
+    "notify": (cmd_notify, _notify_args, "tell the daemon about changed files now (also a Sonarr/Radarr script)"),
+    "tui": (cmd_tui, _tui_args, "open the admin TUI"),
 }
 
 

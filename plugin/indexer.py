@@ -87,17 +87,23 @@ def index_file(index: Index, video_id: int, path: str, policy: SamplingPolicy = 
                progress: Callable[[float], None] | None = None) -> str | None:
     """Fingerprint one queued video and store the result. Returns the error message, if any."""
     index.mark_indexing(video_id)
-    try:
-        fp = fingerprint(path, policy, progress)
-    except DecodeError as exc:
-        index.mark_error(video_id, str(exc))
-        return str(exc)
-    except (OSError, MemoryError) as exc:
-        message = f"{path}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}"
-        index.mark_error(video_id, message)
-        return message
+    fp, error = fingerprint_or_error(path, policy, progress)
+    if fp is None:
+        index.mark_error(video_id, error)
+        return error
     index.save_fingerprint(video_id, fp.info, fp.frames, fp.crop)
     return None
+
+
+def fingerprint_or_error(path: str, policy: SamplingPolicy = SamplingPolicy(),
+                         progress: Callable[[float], None] | None = None) -> tuple[Fingerprint | None, str]:
+    """`fingerprint`, with a bad or unreadable file turned into its one-line error message."""
+    try:
+        return fingerprint(path, policy, progress), ""
+    except DecodeError as exc:
+        return None, str(exc)
+    except (OSError, MemoryError) as exc:
+        return None, f"{path}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}"
 
 
 def index_paths(index: Index, paths: Iterable[str | Path], policy: SamplingPolicy = SamplingPolicy(),

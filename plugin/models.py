@@ -88,4 +88,27 @@ class Decision(BaseModel):
         indexes = ((("signature_a", "signature_b"), True),)
 
 
-MODELS: list[type[BaseModel]] = [Root, Video, Frame, Decision]
+class Request(BaseModel):
+    """Work asked of the daemon by the CLI, the TUI or a media-server hook; it polls this table.
+
+    kind is "index" (look at `path` now: new, changed, renamed or deleted) or "rescan" (walk
+    every root). The daemon deletes a row once it has taken it."""
+
+    kind = TextField()
+    path = TextField(null=True)
+    created_at = FloatField(default=time.time)
+
+
+class DaemonState(BaseModel):
+    """The running daemon's heartbeat (one row, id 1), for `status --json` and the TUI."""
+
+    pid = IntegerField(null=True)
+    host = TextField(null=True)
+    started_at = FloatField(null=True)
+    heartbeat_at = FloatField(null=True)
+    stopped_at = FloatField(null=True)
+    queue = IntegerField(default=0)    # files waiting (settling after a write, or ready)
+    current = TextField(default="[]")  # JSON list of {"path", "progress", "started_at"} being indexed
+
+
+MODELS: list[type[BaseModel]] = [Root, Video, Frame, Decision, Request, DaemonState]

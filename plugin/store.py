@@ -25,7 +25,20 @@ from reelprint.borders import LetterboxCrop
 from reelprint.errors import IndexVersionError, ReelprintError
 from reelprint.features import FRAME_DTYPE
 from reelprint.hashes import to_int64
-from reelprint.models import ERROR, INDEXED, INDEXING, MODELS, QUEUED, Decision, Frame, Root, Video, database
+from reelprint.models import (
+    ERROR,
+    INDEXED,
+    INDEXING,
+    MODELS,
+    QUEUED,
+    DaemonState,
+    Decision,
+    Frame,
+    Request,
+    Root,
+    Video,
+    database,
+)
 
 SCHEMA_VERSION = 1
 
@@ -136,6 +149,8 @@ class Index:
                 f" ({what}; this reelprint reads v{SCHEMA_VERSION}). Upgrade reelprint or use another --db.")
         if version < SCHEMA_VERSION:
             self._migrate(version)
+        elif not all(m._meta.table_name in tables for m in MODELS):
+            self.db.create_tables(MODELS, safe=True)  # a table added within this version
 
     def _migrate(self, version: int) -> None:
         backup = self.path.with_name(f"{self.path.name}.bak-v{version}")
@@ -346,3 +361,54 @@ class Index:
         """Changes whenever another connection commits: cheap polling for 'has anything changed'."""
         return self.db.execute_sql("PRAGMA data_version").fetchone()[0]
 
+    # -- the daemon: light file listing, folder moves, requests, heartbeat ---------------------
+
+    def root_modes(self) -> dict[str, bool]:
+        """Every root with whether it is watched by polling (network mounts)."""
+        return {r.path: r.polling for r in Root.select()}
+
+    def known_files(self, under: Iterable[str]) -> dict[str, VideoRecord]:
+        """Every video recorded under the folders `under`, by path, without counting frames
+        (cheap on a large index: the daemon's reconcile compares these with the disk)."""
+        prefixes = tuple(p.rstrip(os.sep) + os.sep for p in under)
+        exact = {p.rstrip(os.sep) for p in under}
+        return {v.path: _record(v) for v in Video.select()
+                if v.path.startswith(prefixes) or v.path in exact}
+
+    def move_folder(self, old_dir: str, new_dir: str) -> int:
+        """A folder was renamed: every video under it keeps its fingerprint under the new path."""
+        old, new = old_dir.rstrip(os.sep) + os.sep, new_dir.rstrip(os.sep) + os.sep
+        with self.db.atomic():
+            return self.db.execute_sql(
+                "UPDATE video SET path = ? || substr(path, ?) WHERE substr(path, 1, ?) = ?",
+                (new, len(old) + 1, len(old), old)).rowcount
+
+    def forget_folder(self, folder: str) -> int:
+        """Forget every video under a folder that is gone. Decisions stay, keyed by signature."""
+        prefix = folder.rstrip(os.sep) + os.sep
+        with self.db.atomic():
+            return Video.delete().where(fn.substr(Video.path, 1, len(prefix)) == prefix).execute()
+
+    def add_request(self, kind: str, path: str | None = None) -> None:
+        """Ask the daemon for work: "index" a path now, or "rescan" every root."""
+        Request.create(kind=kind, path=path)
+
+    def take_requests(self) -> list[tuple[str, str | None]]:
+        """The daemon's side: every waiting request, oldest first, removed from the table."""
+        with self.db.atomic():
+            rows = list(Request.select().order_by(Request.id).tuples())
+            if rows:
+                Request.delete().where(Request.id <= rows[-1][0]).execute()
+        return [(kind, path) for _, kind, path, _ in rows]
+
+    def pending_requests(self) -> int:
+        return Request.select().count()
+
+    def write_daemon_state(self, **fields: object) -> None:
+        """Update the daemon's heartbeat row (pid, started_at, heartbeat_at, queue, current...)."""
+        DaemonState.insert(id=1, **fields).on_conflict(
+            conflict_target=[DaemonState.id], update=fields).execute()
+
+    def daemon_state(self) -> dict | None:
+        row = DaemonState.select().where(DaemonState.id == 1).dicts().first()
+        return dict(row) if row else None

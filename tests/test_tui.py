@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from reelprint.decode import frame_at
+from reelprint.heartbeat import daemon_status
 from reelprint.indexer import index_paths
 from reelprint.store import Index
 from reelprint.tui.app import create_app
@@ -138,27 +139,33 @@ def test_library_snapshot(snap_compare, tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-def test_tui_starts_in_a_real_terminal(indexed):
+def test_tui_with_daemon_in_a_real_terminal(indexed, library):
+    """`make run`'s command: the TUI in a real terminal starts the daemon, shows it, stops it on q."""
+    with Index.open(indexed) as index:
+        index.add_root(str(library))
     session = f"reelprint-test-{time.monotonic_ns()}"
-    command = f"{sys.executable} -m reelprint.cli --db {indexed} tui"
+    command = f"{sys.executable} -m reelprint.cli --db {indexed} tui --with-daemon"
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command], check=True)
     try:
-        deadline = time.monotonic() + 60
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True,
-                                    text=True).stdout
-            if "alpha.mp4" in screen and "Roots" in screen:
-                break
-            time.sleep(0.5)
-        assert "alpha.mp4" in screen and "Roots" in screen, screen
+        screen = wait_for_screen(session, lambda text: "alpha.mp4" in text and "daemon running" in text)
+        assert "Roots" in screen
         subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if subprocess.run(["tmux", "has-session", "-t", session], capture_output=True).returncode:
-                break
+        deadline = time.monotonic() + 40
+        while subprocess.run(["tmux", "has-session", "-t", session], capture_output=True).returncode == 0:
+            assert time.monotonic() < deadline, "the TUI did not quit on q"
             time.sleep(0.3)
-        else:
-            pytest.fail("the TUI did not quit on q")
+        with Index.open(indexed) as index:
+            assert not daemon_status(index)["running"]
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def wait_for_screen(session: str, ready, timeout: float = 90) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+        if ready(screen):
+            return screen
+        time.sleep(0.5)
+    pytest.fail(f"the screen never got ready:\n{screen}")

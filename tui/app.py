@@ -112,10 +112,6 @@ class ReelprintApp(App[None]):
         if isinstance(self.screen, LibraryScreen):
             self.screen.load()
 
-    def daemon_status(self) -> dict:
-        """Whether a daemon runs on this database (empty until the daemon publishes its state)."""
-        return {}
-
     def log_tail(self, lines: int) -> list[str]:
         try:
             with open(self.log_file, encoding="utf-8", errors="replace") as f:

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, ListItem, L
 
 from reelprint.anchors import anchor_frames
 from reelprint.decode import frame_at
+from reelprint.heartbeat import daemon_status
 from reelprint.indexer import index_paths
 from reelprint.store import Index, VideoRecord
 from reelprint.tui.dialogs import PathDialog
@@ -41,7 +42,7 @@ class LibraryScreen(ReelprintScreen):
         super().__init__()
         self.videos: list[VideoRecord] = []
         self.sort = "name"
-        self.data_version: int | None = None
+        self.last_status: dict = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -70,15 +71,23 @@ class LibraryScreen(ReelprintScreen):
     @work(thread=True, exclusive=True, group="library", exit_on_error=False)
     def load(self) -> None:
         with Index.open(self.app.db) as index:
-            self.data_version = index.data_version()
-            self.post_message(LibraryLoaded(index.videos(), index.status(), index.roots()))
+            status = index.status()
+            status["daemon"] = daemon_status(index)
+            self.post_message(LibraryLoaded(index.videos(), status, index.roots()))
 
     @work(thread=True, exclusive=True, group="library-poll", exit_on_error=False)
     def poll(self) -> None:
         with Index.open(self.app.db) as index:
-            changed = index.status() != getattr(self, "_last_status", None)
-        if changed:
+            status = index.status()
+            status["daemon"] = daemon_status(index)
+        if status != self.last_status:
             self.load()
+
+    @work(thread=True, exclusive=True, group="index", exit_on_error=False)
+    def ask_daemon(self) -> None:
+        with Index.open(self.app.db) as index:
+            index.add_request("rescan")
+        self.app.call_from_thread(self.notify, "Asked the daemon to rescan every root")
 
     @work(thread=True, exclusive=True, group="anchors", exit_on_error=False)
     def load_anchors(self, video: VideoRecord) -> None:
@@ -97,16 +106,20 @@ class LibraryScreen(ReelprintScreen):
     # -- handlers -----------------------------------------------------------------------------
 
     def on_library_loaded(self, message: LibraryLoaded) -> None:
-        self._last_status = message.status
+        self.last_status = message.status
         self.videos = message.videos
         roots = self.query_one("#roots", ListView)
         roots.clear()
         for root in message.roots or ["(no roots: press a to add one)"]:
             roots.append(ListItem(Label(root), name=root if message.roots else None))
         s = message.status
+        daemon = s["daemon"]
+        working = "".join(f"\n[b]{Path(j['path']).name}[/b] {j.get('progress', 0):.0%}"
+                          for j in daemon.get("current") or [])
         self.query_one("#library-status", Static).update(
             f"{s['videos']} videos\n{s['indexed']} indexed\n{s['queued'] + s['indexing']} waiting\n"
-            f"{s['errors']} errors\n{s['frames']} frames")
+            f"{s['errors']} errors\n{s['frames']} frames\n\n"
+            + ("[green]daemon running[/]" if daemon.get("running") else "[yellow]daemon not running[/]") + working)
         self.refresh_table()
 
     def refresh_table(self) -> None:
@@ -171,8 +184,10 @@ class LibraryScreen(ReelprintScreen):
         roots = [item.name for item in self.query_one("#roots", ListView).children if item.name]
         if not roots:
             self.notify("Add a root first (a)", severity="warning")
-            return
-        self.run_index(roots)
+        elif self.last_status.get("daemon", {}).get("running"):
+            self.ask_daemon()  # one writer: the daemon does the work and the screen follows it
+        else:
+            self.run_index(roots)
 
     def action_cycle_sort(self) -> None:
         keys = list(SORT_KEYS)

@@ -7,7 +7,9 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Log, Static
 
+from reelprint.heartbeat import daemon_status
 from reelprint.store import Index
+from reelprint.tui.format import clock
 from reelprint.tui.messages import StatusLoaded
 from reelprint.tui.screens.base import ReelprintScreen
 
@@ -34,20 +36,24 @@ class StatusScreen(ReelprintScreen):
             status = index.status()
             status["roots"] = index.roots()
             status["error_files"] = [(v.path, v.error) for v in index.videos(state="error")]
-        status["daemon"] = self.app.daemon_status()
+            status["daemon"] = daemon_status(index)
         self.post_message(StatusLoaded(status, self.app.log_tail(LOG_LINES)))
 
     def on_status_loaded(self, message: StatusLoaded) -> None:
         s = message.status
         daemon = s["daemon"]
-        running = "[green]running[/]" if daemon.get("running") else "[yellow]not running[/] (the TUI works without it)"
-        lines = [f"Daemon: {running}" + (f", pid {daemon['pid']}" if daemon.get("pid") else ""),
+        if daemon.get("running"):
+            running = (f"[green]running[/], pid {daemon['pid']}, up {clock(daemon.get('uptime') or 0)}, "
+                       f"{daemon.get('queue', 0)} queued")
+        else:
+            running = "[yellow]not running[/] (the TUI works without it: `reelprint daemon` starts it)"
+        lines = [f"Daemon: {running}",
                  f"Database: {self.app.db}",
                  f"Videos: {s['videos']}  indexed {s['indexed']}  queued {s['queued']}  indexing {s['indexing']}  "
                  f"errors {s['errors']}  frames {s['frames']}",
                  "Roots: " + (", ".join(s["roots"]) or "none")]
-        if daemon.get("current"):
-            lines.append(f"Indexing: {daemon['current']}")
+        for job in daemon.get("current") or []:
+            lines.append(f"Indexing: {job['path']} ({job.get('progress', 0):.0%})")
         self.query_one("#status-summary", Static).update("\n".join(lines))
         errors = "\n".join(f"[red]error[/] {message}" for _, message in s["error_files"]) or "No errors."
         self.query_one("#status-errors", Static).update(errors)
