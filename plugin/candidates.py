@@ -1,0 +1,142 @@
+"""Which videos might share content: an inverted index on pHash sub-blocks, never all pairs of videos.
+
+Each 64-bit hash is cut into BLOCKS blocks of 16 bits. Two hashes within a few bits of each other
+agree exactly on at least one block (always at <= 3 bits apart, and mostly up to FRAME_MATCH_BITS),
+so frames are only ever compared with the frames that share a block value with them: about
+n * 4 * n / 65536 comparisons instead of n^2. Each frame is also entered mirrored, so a mirrored
+re-upload meets its original. A comparison counts when the full hashes are within
+FRAME_MATCH_BITS; the result is, per pair of videos, how many frames matched (a candidate to align),
+and which frames matched which (to find recurring content: intros, logos).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reelprint.align import FRAME_MATCH_BITS, mirror_phash
+from reelprint.hashes import hamming
+
+BLOCKS = 4
+BLOCK_BITS = 16
+# A block value shared by more than this many frames is content with little information (flat
+# gradients, one colour field, a logo in every file): its comparisons are skipped, the frames
+# still meet through their other blocks. With random hashes a 1M-frame index has ~30 per bucket.
+MAX_BUCKET = 512
+# Frame comparisons held in memory at once while enumerating buckets (bounds memory at ~200 MB).
+PAIR_CHUNK = 4_000_000
+
+
+@dataclass(frozen=True)
+class FrameTable:
+    """Compact columns of every frame that may be evidence (usable quality), sorted by video."""
+
+    video: np.ndarray   # int64 video id
+    t: np.ndarray       # float64 seconds
+    phash: np.ndarray   # uint64
+
+
+@dataclass
+class Candidates:
+    """Result of a candidate search: matched frames per video pair, and the matching frames."""
+
+    pairs: dict[tuple[int, int], int]   # (smaller id, larger id) -> frames matched
+    p: np.ndarray                       # rows of the table: frame p matches frame q
+    q: np.ndarray
+
+
+def _entries(phash: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, rows, mirrored) of every block of every hash, plain and mirrored."""
+    n = len(phash)
+    both = np.concatenate([phash, mirror_phash(phash)])
+    keys = np.concatenate([
+        (np.uint64(b) << np.uint64(BLOCK_BITS)) | ((both >> np.uint64(BLOCK_BITS * b)) & np.uint64(0xFFFF))
+        for b in range(BLOCKS)])
+    rows = np.tile(np.arange(n, dtype=np.int64), 2 * BLOCKS)
+    mirrored = np.tile(np.repeat([False, True], n), BLOCKS)
+    return keys, rows, mirrored
+
+
+class BlockIndex:
+    """The inverted index over a FrameTable: built once, queried for all pairs or for one video."""
+
+    def __init__(self, table: FrameTable) -> None:
+        self.table = table
+        keys, rows, mirrored = _entries(table.phash)
+        order = np.argsort(keys, kind="stable")
+        self.keys, self.rows, self.mirrored = keys[order], rows[order], mirrored[order]
+
+    def add(self, table: FrameTable, rows: np.ndarray) -> None:
+        """Take in new frames: `table` is the grown table, `rows` the new rows in it."""
+        self.table = table
+        keys, local, mirrored = _entries(table.phash[rows])
+        order = np.argsort(keys, kind="stable")
+        keys, local, mirrored = keys[order], local[order], mirrored[order]
+        at = np.searchsorted(self.keys, keys)
+        self.keys = np.insert(self.keys, at, keys)
+        self.rows = np.insert(self.rows, at, rows[local])
+        self.mirrored = np.insert(self.mirrored, at, mirrored)
+
+    def all_pairs(self) -> Candidates:
+        """Every pair of videos with matching frames, from bucket-internal comparisons only."""
+        k = self.keys
+        starts = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
+        sizes = np.diff(np.concatenate([starts, [len(k)]]))
+        found_p, found_q = [], []
+        for size in np.unique(sizes[(sizes >= 2) & (sizes <= MAX_BUCKET)]):
+            bucket_starts = starts[sizes == size]
+            iu, ju = np.triu_indices(int(size), 1)
+            per_chunk = max(1, PAIR_CHUNK // len(iu))
+            for c in range(0, len(bucket_starts), per_chunk):
+                s = bucket_starts[c:c + per_chunk, None]
+                p, q = self._verified((s + iu).ravel(), (s + ju).ravel())
+                found_p.append(p)
+                found_q.append(q)
+        return self._tally(np.concatenate(found_p or [np.zeros(0, np.int64)]),
+                           np.concatenate(found_q or [np.zeros(0, np.int64)]))
+
+    def pairs_for(self, rows: np.ndarray) -> Candidates:
+        """Pairs between the frames at `rows` (one video's) and every other frame."""
+        k = self.keys
+        wanted = np.zeros(len(self.table.video), bool)
+        wanted[rows] = True
+        query = np.flatnonzero(wanted[self.rows])
+        lo = np.searchsorted(k, k[query], side="left")
+        hi = np.searchsorted(k, k[query], side="right")
+        ok = (hi - lo) <= MAX_BUCKET
+        query, lo, hi = query[ok], lo[ok], hi[ok]
+        counts = hi - lo
+        p = np.repeat(query, counts)
+        q = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
+        p, q = self._verified(p, q)
+        return self._tally(p, q)
+
+    def _verified(self, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Entry pairs -> (row, row) pairs of frames of different videos whose hashes match, each
+        frame pair once (plain-plain or plain-mirrored; a pair found in two blocks counts once)."""
+        t = self.table
+        rp, rq, mp, mq = self.rows[p], self.rows[q], self.mirrored[p], self.mirrored[q]
+        ok = (t.video[rp] != t.video[rq]) & ~(mp & mq)
+        rp, rq, mp, mq, kp = rp[ok], rq[ok], mp[ok], mq[ok], self.keys[p[ok]]
+        hp = np.where(mp, mirror_phash(t.phash[rp]), t.phash[rp])
+        hq = np.where(mq, mirror_phash(t.phash[rq]), t.phash[rq])
+        xor = hp ^ hq
+        close = hamming(xor, 0) <= FRAME_MATCH_BITS
+        # Count a pair only in the first block both agree on.
+        block = (kp >> np.uint64(BLOCK_BITS)).astype(np.int64)
+        first = np.full(len(xor), BLOCKS, np.int64)
+        for b in range(BLOCKS - 1, -1, -1):
+            first[((xor >> np.uint64(BLOCK_BITS * b)) & np.uint64(0xFFFF)) == 0] = b
+        keep = close & (first == block)
+        # A mirrored frame pair is found twice (plain-mirrored and mirrored-plain): keep one.
+        keep &= ~(mp & (rp < rq)) & ~(mq & (rq < rp))
+        return rp[keep], rq[keep]
+
+    def _tally(self, p: np.ndarray, q: np.ndarray) -> Candidates:
+        vid = self.table.video
+        va, vb = vid[p], vid[q]
+        lo, hi = np.minimum(va, vb), np.maximum(va, vb)
+        keys, counts = np.unique((lo << 32) | hi, return_counts=True)
+        pairs = {(int(k >> 32), int(k & 0xFFFFFFFF)): int(c) for k, c in zip(keys, counts, strict=True)}
+        return Candidates(pairs, p, q)
