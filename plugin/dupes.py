@@ -12,12 +12,12 @@ Never evidence: low-quality frames (black, flat, fades) and frames recurring in 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import numpy as np
 
-from reelprint.align import Segment, Track, align, covered
+from reelprint.align import MIN_SUPPORT, Segment, Track, align, covered
 from reelprint.candidates import BlockIndex, Candidates, FrameTable
 from reelprint.errors import ReelprintError
 from reelprint.features import EVIDENCE_MIN_QUALITY
@@ -156,7 +156,9 @@ class PairFinder:
 
     def _compare(self, candidates: Candidates, progress: Progress | None) -> None:
         """Align each candidate pair; then look again at the overlaps without recurring frames."""
-        keys = sorted(candidates.pairs)
+        # A pair needs MIN_SUPPORT matching frames to align, and the candidate count is a lower
+        # bound of them: random one-frame coincidences are never aligned.
+        keys = sorted(k for k, n in candidates.pairs.items() if n >= MIN_SUPPORT)
         for i, key in enumerate(keys):
             if progress is not None:
                 progress(0.9 * i / max(1, len(keys)), os.path.basename(self.videos[key[0]].path))
@@ -192,11 +194,11 @@ class PairFinder:
         return np.bincount(links >> 32, minlength=len(ids)) >= RECURRING_MIN_CLUSTERS
 
 
-def components(edges: list[tuple[int, int]]) -> list[set[int]]:
+def components(edges: list[tuple[Hashable, Hashable]]) -> list[set]:
     """Connected components of an undirected graph given by its edges."""
-    parent: dict[int, int] = {}
+    parent: dict = {}
 
-    def root(x: int) -> int:
+    def root(x: Hashable) -> Hashable:
         while parent.setdefault(x, x) != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
@@ -204,7 +206,7 @@ def components(edges: list[tuple[int, int]]) -> list[set[int]]:
 
     for x, y in edges:
         parent[root(x)] = root(y)
-    groups: dict[int, set[int]] = {}
+    groups: dict = {}
     for x in parent:
         groups.setdefault(root(x), set()).add(x)
     return list(groups.values())
