@@ -2,7 +2,7 @@
 adding one video. Goals: all pairs < 60 s, one added video < 1 s (2 cores).
 
 The library is written into a real SQLite index through store.Index (frames made up, not decoded:
-this times the finding, not the indexing). Each video is 500 frames of random pHashes, 2 s apart;
+this times the finding, not the indexing). Each video is 500 frames of random pHashes 0.5-6 s apart (a shot rhythm);
 PLANTED of them are re-encodes of another (1-4 bits flipped per frame, a small time offset) and
 must be found.
 
@@ -28,7 +28,7 @@ PLANTED = 50
 
 def _frames(rng: np.random.Generator, n: int, t0: float = 0.0) -> np.ndarray:
     f = np.zeros(n, FRAME_DTYPE)
-    f["t"] = t0 + np.arange(n) * 2.0
+    f["t"] = t0 + np.round(np.cumsum(rng.uniform(0.5, 6.0, n)), 3)  # stored frames at shot cuts
     f["phash"] = rng.integers(0, 2**63, n, dtype=np.int64).astype(np.uint64) * np.uint64(2) + rng.integers(0, 2, n)
     f["quality"] = 80
     return f

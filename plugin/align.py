@@ -51,6 +51,17 @@ EXTEND_MAX_S = 15.0
 # A run of support with no matching frame for longer than this is cut in two: nothing says the
 # stretch between is shared (two episodes with the same intro and outro at the same times).
 SUPPORT_GAP_MAX_S = 2 * EXTEND_MAX_S
+# When the two videos' shot rhythms already agree on an offset (`candidates.rhythm_pairs`), frames
+# at that offset are the same picture up to this many bits: a 7% crop or a large logo moves the
+# pHash of the same frame 6-20 bits (measured on the generated crops and the chair/pattern logo
+# variants), while unrelated frames at one moment sit at 32 +- 4. LOOSE_MIN_SUPPORT such frames
+# are needed, one more than MIN_SUPPORT, because the bar is lower.
+LOOSE_MATCH_BITS = 20
+LOOSE_MIN_SUPPORT = 3
+# ...and at that offset, this share of the moments both videos have a frame for must agree: a crop
+# of a film agrees at all of them; unrelated videos whose rhythms met by chance (1M-frame
+# benchmark) agree at a few and contradict at dozens.
+LOOSE_MIN_AGREEMENT = 0.8
 # At most this many segments per pair (a compilation of excerpts of one film).
 MAX_SEGMENTS = 8
 
@@ -92,37 +103,48 @@ class Segment:
         return self.a_span[1] - self.a_span[0]
 
 
-def align(a: Track, b: Track, mirrored: bool | None = None, min_offset: float | None = None) -> list[Segment]:
+def align(a: Track, b: Track, mirrored: bool | None = None, min_offset: float | None = None,
+          at_offset: float | None = None) -> list[Segment]:
     """Segments of A found in B, longest first. `mirrored=None` tries B as is and mirrored and keeps
     the orientation with more support. `min_offset` keeps only offsets at least that large (a video
-    against itself: loops)."""
+    against itself: loops). `at_offset` looks only at that offset, with the looser match of
+    LOOSE_MATCH_BITS (the offset came from the shot rhythm, not from the pictures)."""
     orientations = [False, True] if mirrored is None else [mirrored]
     best: list[Segment] = []
     for flip in orientations:
-        segments = _align_oriented(a, b, flip, min_offset)
+        segments = _align_oriented(a, b, flip, min_offset, at_offset)
         if sum(s.support for s in segments) > sum(s.support for s in best):
             best = segments
     return sorted(best, key=lambda s: -s.length)
 
 
-def _align_oriented(a: Track, b: Track, flip: bool, min_offset: float | None) -> list[Segment]:
+def _align_oriented(a: Track, b: Track, flip: bool, min_offset: float | None,
+                    at_offset: float | None) -> list[Segment]:
     hb = mirror_phash(b.phash) if flip else b.phash
     dist = hamming(a.phash[:, None], hb[None, :]).astype(np.int16)
     both = a.evidence[:, None] & b.evidence[None, :]
-    ia, ib = np.nonzero((dist <= FRAME_MATCH_BITS) & both)
+    bits, need = (FRAME_MATCH_BITS, MIN_SUPPORT) if at_offset is None else (LOOSE_MATCH_BITS, LOOSE_MIN_SUPPORT)
+    ia, ib = np.nonzero((dist <= bits) & both)
     deltas = b.t[ib] - a.t[ia]
     if min_offset is not None:
         keep = deltas >= min_offset
         ia, ib, deltas = ia[keep], ib[keep], deltas[keep]
+    if at_offset is not None:
+        keep = np.abs(deltas - at_offset) <= CONTRADICTION_WINDOW_S
+        ia, ib, deltas = ia[keep], ib[keep], deltas[keep]
+        support = min(len(np.unique(ia)), len(np.unique(ib)))
+        against = len(_contradictions(a, b, dist, both, at_offset))
+        if support < LOOSE_MIN_AGREEMENT * (support + against):
+            return []
     segments: list[Segment] = []
-    while len(deltas) >= MIN_SUPPORT and len(segments) < MAX_SEGMENTS:
+    while len(deltas) >= need and len(segments) < MAX_SEGMENTS:
         offset = _vote(deltas)
         near = np.abs(deltas - offset) <= OFFSET_TOLERANCE_S
-        if min(len(np.unique(ia[near])), len(np.unique(ib[near]))) < MIN_SUPPORT:
+        if min(len(np.unique(ia[near])), len(np.unique(ib[near]))) < need:
             break
         offset = float(np.median(deltas[near]))
         contradictions = _contradictions(a, b, dist, both, offset)
-        segments.extend(_split(a, b, ia[near], ib[near], dist, offset, contradictions, flip))
+        segments.extend(_split(a, b, ia[near], ib[near], dist, offset, contradictions, flip, need))
         used_a, used_b = np.unique(ia[near]), np.unique(ib[near])
         keep = ~(np.isin(ia, used_a) | np.isin(ib, used_b))
         ia, ib, deltas = ia[keep], ib[keep], deltas[keep]
@@ -148,7 +170,7 @@ def _contradictions(a: Track, b: Track, dist: np.ndarray, both: np.ndarray, offs
 
 
 def _split(a: Track, b: Track, ia: np.ndarray, ib: np.ndarray, dist: np.ndarray, offset: float,
-           contradictions: np.ndarray, flip: bool) -> list[Segment]:
+           contradictions: np.ndarray, flip: bool, need: int) -> list[Segment]:
     """The supporting matches of one offset, cut into runs at contradictions, each run extended
     through unsampled stretches."""
     order = np.argsort(a.t[ia], kind="stable")
@@ -162,7 +184,7 @@ def _split(a: Track, b: Track, ia: np.ndarray, ib: np.ndarray, dist: np.ndarray,
     out = []
     for r in np.unique(run):
         sel = run == r
-        if min(len(np.unique(ia[sel])), len(np.unique(ib[sel]))) < MIN_SUPPORT:
+        if min(len(np.unique(ia[sel])), len(np.unique(ib[sel]))) < need:
             continue
         first, last = float(ta[sel][0]), float(ta[sel][-1])
         before = contradictions[contradictions < first]

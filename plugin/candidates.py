@@ -11,6 +11,7 @@ and which frames matched which (to find recurring content: intros, logos).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +64,32 @@ def _entries(phash: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return keys, rows, mirrored
 
 
+def bucket_pairs(keys: np.ndarray, max_bucket: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(p, q) positions of every two entries with the same key in sorted `keys`, in chunks;
+    buckets larger than `max_bucket` are skipped."""
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    sizes = np.diff(np.concatenate([starts, [len(keys)]]))
+    for size in np.unique(sizes[(sizes >= 2) & (sizes <= max_bucket)]):
+        bucket_starts = starts[sizes == size]
+        iu, ju = np.triu_indices(int(size), 1)
+        per_chunk = max(1, PAIR_CHUNK // len(iu))
+        for c in range(0, len(bucket_starts), per_chunk):
+            s = bucket_starts[c:c + per_chunk, None]
+            yield (s + iu).ravel(), (s + ju).ravel()
+
+
+def query_pairs(keys: np.ndarray, query: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:
+    """(p, q) positions: each query position with every entry of the same key in sorted `keys`."""
+    lo = np.searchsorted(keys, keys[query], side="left")
+    hi = np.searchsorted(keys, keys[query], side="right")
+    ok = (hi - lo) <= max_bucket
+    query, lo, hi = query[ok], lo[ok], hi[ok]
+    counts = hi - lo
+    p = np.repeat(query, counts)
+    q = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
+    return p, q
+
+
 class BlockIndex:
     """The inverted index over a FrameTable: built once, queried for all pairs or for one video."""
 
@@ -85,36 +112,15 @@ class BlockIndex:
 
     def all_pairs(self) -> Candidates:
         """Every pair of videos with matching frames, from bucket-internal comparisons only."""
-        k = self.keys
-        starts = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
-        sizes = np.diff(np.concatenate([starts, [len(k)]]))
-        found_p, found_q = [], []
-        for size in np.unique(sizes[(sizes >= 2) & (sizes <= MAX_BUCKET)]):
-            bucket_starts = starts[sizes == size]
-            iu, ju = np.triu_indices(int(size), 1)
-            per_chunk = max(1, PAIR_CHUNK // len(iu))
-            for c in range(0, len(bucket_starts), per_chunk):
-                s = bucket_starts[c:c + per_chunk, None]
-                p, q = self._verified((s + iu).ravel(), (s + ju).ravel())
-                found_p.append(p)
-                found_q.append(q)
-        return self._tally(np.concatenate(found_p or [np.zeros(0, np.int64)]),
-                           np.concatenate(found_q or [np.zeros(0, np.int64)]))
+        found = [self._verified(p, q) for p, q in bucket_pairs(self.keys, MAX_BUCKET)]
+        return self._tally(np.concatenate([f[0] for f in found] or [np.zeros(0, np.int64)]),
+                           np.concatenate([f[1] for f in found] or [np.zeros(0, np.int64)]))
 
     def pairs_for(self, rows: np.ndarray) -> Candidates:
         """Pairs between the frames at `rows` (one video's) and every other frame."""
-        k = self.keys
         wanted = np.zeros(len(self.table.video), bool)
         wanted[rows] = True
-        query = np.flatnonzero(wanted[self.rows])
-        lo = np.searchsorted(k, k[query], side="left")
-        hi = np.searchsorted(k, k[query], side="right")
-        ok = (hi - lo) <= MAX_BUCKET
-        query, lo, hi = query[ok], lo[ok], hi[ok]
-        counts = hi - lo
-        p = np.repeat(query, counts)
-        q = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
-        p, q = self._verified(p, q)
+        p, q = self._verified(*query_pairs(self.keys, np.flatnonzero(wanted[self.rows]), MAX_BUCKET))
         return self._tally(p, q)
 
     def _verified(self, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -22,6 +22,7 @@ from reelprint.candidates import BlockIndex, Candidates, FrameTable
 from reelprint.errors import ReelprintError
 from reelprint.features import EVIDENCE_MIN_QUALITY
 from reelprint.library import TRASH_DIR
+from reelprint.rhythm import RhythmIndex
 from reelprint.store import Index, VideoRecord
 
 DUPLICATE, CONTAINS, OVERLAP = "duplicate", "contains", "overlap"
@@ -108,6 +109,7 @@ class PairFinder:
         keep = (quality >= EVIDENCE_MIN_QUALITY) & np.isin(vid, list(self.videos))
         self.table = FrameTable(vid[keep].astype(np.int64), t[keep].astype(np.float64), phash[keep])
         self.blocks = BlockIndex(self.table)
+        self.rhythm = RhythmIndex(self.table)
         self.decisions = index.decisions()
         self.found: dict[tuple[int, int], Pair] = {}
         self._p = self._q = np.zeros(0, np.int64)
@@ -118,7 +120,7 @@ class PairFinder:
         candidates = self.blocks.all_pairs()
         self.found = {}
         self._p, self._q = candidates.p, candidates.q
-        self._compare(candidates, progress)
+        self._compare(candidates, self.rhythm.all_pairs(), progress)
         return sorted(self.found.values(), key=lambda p: (p.a, p.b))
 
     def add(self, video_id: int, progress: Progress | None = None) -> list[Pair]:
@@ -136,9 +138,10 @@ class PairFinder:
         self._row_of = None
         new_rows = np.arange(start, len(self.table.video))
         self.blocks.add(self.table, new_rows)
+        self.rhythm.add(self.table, new_rows)
         candidates = self.blocks.pairs_for(new_rows)
         self._p, self._q = np.concatenate([self._p, candidates.p]), np.concatenate([self._q, candidates.q])
-        self._compare(candidates, progress)
+        self._compare(candidates, self.rhythm.pairs_for(new_rows), progress)
         return sorted((p for p in self.found.values() if video_id in (p.a_id, p.b_id)), key=lambda p: (p.a, p.b))
 
     def _rows(self, video_id: int) -> np.ndarray:
@@ -154,28 +157,34 @@ class PairFinder:
         duration = self.videos[video_id].duration or float(self.table.t[rows].max(initial=0.0))
         return Track(self.table.t[rows], self.table.phash[rows], evidence, duration)
 
-    def _compare(self, candidates: Candidates, progress: Progress | None) -> None:
+    def _compare(self, candidates: Candidates, rhythm: dict[tuple[int, int], float],
+                 progress: Progress | None) -> None:
         """Align each candidate pair; then look again at the overlaps without recurring frames."""
         # A pair needs MIN_SUPPORT matching frames to align, and the candidate count is a lower
-        # bound of them: random one-frame coincidences are never aligned.
-        keys = sorted(k for k, n in candidates.pairs.items() if n >= MIN_SUPPORT)
+        # bound of them: random one-frame coincidences are never aligned. Pairs that only share
+        # a shot rhythm are checked at the offset the rhythm gives (crops, logos).
+        strict = {k for k, n in candidates.pairs.items() if n >= MIN_SUPPORT}
+        at_offset: dict[tuple[int, int], float | None] = {k: None for k in strict}
+        at_offset.update({k: off for k, off in rhythm.items() if k not in strict})
+        keys = sorted(at_offset)
         for i, key in enumerate(keys):
             if progress is not None:
                 progress(0.9 * i / max(1, len(keys)), os.path.basename(self.videos[key[0]].path))
-            self._judge(key, None)
+            self._judge(key, None, at_offset[key])
         recurring = self._recurring()
         for key in keys:
             if key in self.found and self.found[key].kind == OVERLAP:
-                self._judge(key, recurring)
+                self._judge(key, recurring, at_offset[key])
         if progress is not None:
             progress(1.0, "")
 
-    def _judge(self, key: tuple[int, int], recurring: np.ndarray | None) -> None:
+    def _judge(self, key: tuple[int, int], recurring: np.ndarray | None, at_offset: float | None) -> None:
         a, b = self.videos[key[0]], self.videos[key[1]]
         verdict = self.decisions.get(frozenset((a.signature, b.signature))) if a.signature and b.signature else None
         pair = None
         if verdict != NOT_DUPLICATE:
-            pair = classify(a, b, align(self._track(a.id, recurring), self._track(b.id, recurring)))
+            pair = classify(a, b, align(self._track(a.id, recurring), self._track(b.id, recurring),
+                                        at_offset=at_offset))
         if pair is None:
             self.found.pop(key, None)
         else:
