@@ -144,7 +144,12 @@ def _align_oriented(a: Track, b: Track, flip: bool, min_offset: float | None,
             break
         offset = float(np.median(deltas[near]))
         contradictions = _contradictions(a, b, dist, both, offset)
-        segments.extend(_split(a, b, ia[near], ib[near], dist, offset, contradictions, flip, need))
+        # Once the pictures fixed the offset, frames at exactly that moment count with the looser
+        # match: a crop keeps some frames under 10 bits and moves the rest to 10-20.
+        la, lb = np.nonzero((dist <= LOOSE_MATCH_BITS) & both
+                            & (np.abs(b.t[None, :] - a.t[:, None] - offset) <= CONTRADICTION_WINDOW_S))
+        sa, sb = np.concatenate([ia[near], la]), np.concatenate([ib[near], lb])
+        segments.extend(_split(a, b, sa, sb, dist, offset, contradictions, flip, need))
         used_a, used_b = np.unique(ia[near]), np.unique(ib[near])
         keep = ~(np.isin(ia, used_a) | np.isin(ib, used_b))
         ia, ib, deltas = ia[keep], ib[keep], deltas[keep]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -34,7 +35,17 @@ def variants(tmp_path_factory: pytest.TempPathFactory) -> Path:
     transcode(film, root / "excerpt.mp4", start=8.0, end=16.0)
     transcode(film, root / "letterboxed.mp4", pad=(0, 24))
     transcode(film, root / "mirrored.mp4", mirror=True)
+    # A 7% crop moves every pHash 10-20 bits: found through the shot rhythm, which needs a film
+    # long enough to have a few runs of stored frames.
+    long = _frames(60, seed=111)
+    write_video(root / "long.mp4", long, FPS)
+    write_video(root / "long_cropped.mp4",
+                [cv2.resize(f[12:-12, 16:-16], SIZE, interpolation=cv2.INTER_AREA) for f in long], FPS)
     make_film(root / "other.mp4", 24, seed=202)
+    for i in (1, 2):  # unrelated films in one colour scheme: only the picture's detail differs
+        tinted = [np.clip(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY)[..., None] * np.array([1.0, 0.7, 0.4]), 0, 255)
+                  .astype(np.uint8) for f in _frames(14, seed=1000 + i)]
+        write_video(root / f"tinted{i}.mp4", tinted, FPS)
     intro = _frames(8, seed=303)
     write_video(root / "episode1.mp4", intro + _frames(24, seed=404), FPS)
     write_video(root / "episode2.mp4", intro + _frames(24, seed=505), FPS)
@@ -59,6 +70,10 @@ def test_variants_are_duplicates(pairs: dict, name: str) -> None:
     assert pair.mirrored == (name == "mirrored.mp4")
 
 
+def test_cropped_copy_is_duplicate(pairs: dict) -> None:
+    assert pairs[frozenset(("long.mp4", "long_cropped.mp4"))].kind == DUPLICATE
+
+
 def test_trimmed_copy_offset(pairs: dict) -> None:
     pair = pairs[frozenset(("film.mp4", "film_trimmed.mp4"))]
     # t_b = t_a + offset: the trimmed copy starts 2 s into the film.
@@ -75,7 +90,7 @@ def test_excerpt_is_contained(pairs: dict) -> None:
 def test_hard_negatives_never_duplicates(pairs: dict) -> None:
     family = {"film.mp4", "film_small.mkv", "film_trimmed.mp4", "excerpt.mp4", "letterboxed.mp4", "mirrored.mp4"}
     for key, pair in pairs.items():
-        if key <= family:
+        if key <= family or key == frozenset(("long.mp4", "long_cropped.mp4")):
             continue
         assert pair.kind not in (DUPLICATE, CONTAINS), pair
         assert key == frozenset(("episode1.mp4", "episode2.mp4")), pair  # only the shared intro overlaps
