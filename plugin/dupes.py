@@ -30,8 +30,11 @@ NOT_DUPLICATE, KEEP_BOTH = "not_duplicate", "keep_both"
 VERDICTS = (NOT_DUPLICATE, KEEP_BOTH)
 
 # Seconds of a video that may be missing from the other and it still counts as wholly inside it:
-# "a few seconds trimmed" (bbb.mp4, 33.8 s, is BBB 0-30 s plus 3.8 s).
-TRIM_MAX_S = 5.0
+# "a few seconds trimmed" (bbb.mp4, 33.8 s, is BBB 0-30 s plus 3.8 s; the example library's
+# trimmed copy lacks 6 s), and never more than TRIM_MAX_SHARE of the video: 8 s of a 12 s clip
+# is an excerpt, not a trim.
+TRIM_MAX_S = 10.0
+TRIM_MAX_SHARE = 0.25
 # A frame found in this many or more otherwise unrelated videos (clusters of copies count once)
 # is recurring content: a series intro, a studio logo, a title card. Overlaps that rest on it
 # are dropped. Three: two episodes sharing an intro are already an overlap, not a duplicate;
@@ -69,8 +72,8 @@ def classify(a: VideoRecord, b: VideoRecord, segments: list[Segment]) -> Pair | 
     main = segments[0]
     same = [s for s in segments if s.mirrored == main.mirrored]
     dur_a, dur_b = _duration(a, main.a_span[1]), _duration(b, main.b_span[1])
-    a_inside = dur_a - covered(same, "a") <= TRIM_MAX_S
-    b_inside = dur_b - covered(same, "b") <= TRIM_MAX_S
+    a_inside = dur_a - covered(same, "a") <= min(TRIM_MAX_S, TRIM_MAX_SHARE * dur_a)
+    b_inside = dur_b - covered(same, "b") <= min(TRIM_MAX_S, TRIM_MAX_SHARE * dur_b)
     support = sum(s.support for s in same)
     contradictions = sum(s.contradictions for s in same)
     closeness = 1 - float(np.mean([s.distance for s in same])) / 64

@@ -8,6 +8,7 @@ apart chooses the keeper, and the explanation names it and the figures it compar
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -56,6 +57,10 @@ def _bitrate(v: VideoRecord) -> float:
     return v.size * 8 / v.duration if v.duration else 0.0
 
 
+def _date(v: VideoRecord) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(v.mtime))
+
+
 def _path_rank(v: VideoRecord, rules: KeeperRules) -> int:
     for i, folder in enumerate(rules.paths):
         if v.path.startswith(os.path.abspath(folder).rstrip(os.sep) + os.sep):
@@ -79,8 +84,8 @@ _RULES: dict[str, Rule] = {
     "codec": (_codec_rank, lambda x, y: x == y, lambda v: v.codec or "unknown codec"),
     "duration": (lambda v, r: v.duration or 0.0, lambda x, y: abs(x - y) <= DURATION_TIE_S,
                  lambda v: f"{v.duration or 0:.1f} s"),
-    "newer": (lambda v, r: v.mtime, lambda x, y: x == y, lambda v: "newer file"),
-    "older": (lambda v, r: -v.mtime, lambda x, y: x == y, lambda v: "older file"),
+    "newer": (lambda v, r: v.mtime, lambda x, y: x == y, lambda v: _date(v)),
+    "older": (lambda v, r: -v.mtime, lambda x, y: x == y, lambda v: _date(v)),
     "path": (_path_rank, lambda x, y: x == y, lambda v: "in a preferred folder"),
 }
 

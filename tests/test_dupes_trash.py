@@ -104,3 +104,39 @@ def test_decision_survives_rename(tmp_path: Path, lib: Path) -> None:
         os.rename(lib / "b" / "film_small.mp4", lib / "b" / "renamed.mp4")
         assert index_paths(index, [lib]).moved == 1
         assert find_pairs(index) == []
+
+
+def test_incremental_add_finds_the_new_copy(tmp_path: Path, lib: Path) -> None:
+    from reelprint.dupes import PairFinder
+
+    with Index.open(tmp_path / "index.db") as index:
+        index_paths(index, [lib / "a"])
+        finder = PairFinder(index)
+        assert finder.all_pairs() == []
+        index_paths(index, [lib / "b"])
+        new = index.video(str(lib / "b" / "film_small.mp4"))
+        pairs = finder.add(new.id)
+        assert [(p.kind, {p.a, p.b}) for p in pairs] == [("duplicate", {str(lib / "a" / "film.mp4"), new.path})]
+        assert finder.add(new.id) == []  # already taken in
+
+
+def test_keeper_rules_are_ordered_and_explained() -> None:
+    from reelprint.keeper import choose_keeper
+    from reelprint.store import VideoRecord
+
+    def rec(path: str, size: int, width: int, codec: str, mtime: float) -> VideoRecord:
+        return VideoRecord(0, path, size, mtime, None, 100.0, 24.0, width, width * 9 // 16, codec, None,
+                           "indexed", None)
+
+    big_h264 = rec("/lib/a.mp4", 2_000_000_000, 1920, "h264", 2.0)
+    small_av1 = rec("/lib/keep/b.mkv", 500_000_000, 1280, "libdav1d", 1.0)
+    keep, why = choose_keeper([big_h264, small_av1])
+    assert keep is big_h264 and why.startswith("resolution: 1920x1080 beats 1280x720")
+    keep, why = choose_keeper([big_h264, small_av1], KeeperRules(order=("codec", "resolution")))
+    assert keep is small_av1 and why == "codec: libdav1d beats h264"
+    keep, why = choose_keeper([big_h264, small_av1], KeeperRules(order=("path",), paths=("/lib/keep",)))
+    assert keep is small_av1 and why.startswith("path:")
+    keep, why = choose_keeper([big_h264, small_av1], KeeperRules(order=("older",)))
+    assert keep is small_av1
+    with pytest.raises(ValueError):
+        KeeperRules(order=("biggest",))
