@@ -30,10 +30,11 @@ NOT_DUPLICATE, KEEP_BOTH = "not_duplicate", "keep_both"
 VERDICTS = (NOT_DUPLICATE, KEEP_BOTH)
 
 # Seconds of a video that may be missing from the other and it still counts as wholly inside it:
-# "a few seconds trimmed" (bbb.mp4, 33.8 s, is BBB 0-30 s plus 3.8 s; the example library's
-# trimmed copy lacks 6 s), and never more than TRIM_MAX_SHARE of the video: 8 s of a 12 s clip
-# is an excerpt, not a trim.
-TRIM_MAX_S = 10.0
+# "a few seconds trimmed" (bbb.mp4, 33.8 s, is BBB 0-30 s plus 3.8 s), and never more than
+# TRIM_MAX_SHARE of the video: 4 s of a 6 s clip is an excerpt, not a trim. At 10 s, a
+# compilation of two films' excerpts was called a duplicate of one of them (its other half lies
+# in a stretch segments are extended through, bench/dupes_accuracy.py), so 5 s.
+TRIM_MAX_S = 5.0
 TRIM_MAX_SHARE = 0.25
 # A frame found in this many or more otherwise unrelated videos (clusters of copies count once)
 # is recurring content: a series intro, a studio logo, a title card. Overlaps that rest on it
