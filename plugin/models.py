@@ -111,4 +111,16 @@ class DaemonState(BaseModel):
     current = TextField(default="[]")  # JSON list of {"path", "progress", "started_at"} being indexed
 
 
-MODELS: list[type[BaseModel]] = [Root, Video, Frame, Decision, Request, DaemonState]
+class TrashEntry(BaseModel):
+    """The journal of files moved to a library's trash folder, so `reelprint undo` can put them back."""
+
+    batch = TextField(index=True)          # one `dupes trash --yes` run
+    source = TextField()                   # where the file was
+    trashed = TextField()                  # where it is now, inside <root>/.reelprint-trash/
+    size = BigIntegerField(default=0)
+    signature = TextField(null=True)
+    moved_at = FloatField(default=time.time)
+    undone_at = FloatField(null=True)
+
+
+MODELS: list[type[BaseModel]] = [Root, Video, Frame, Decision, Request, DaemonState, TrashEntry]

@@ -36,6 +36,7 @@ from reelprint.models import (
     Frame,
     Request,
     Root,
+    TrashEntry,
     Video,
     database,
 )
@@ -345,6 +346,27 @@ class Index:
     def decide(self, signature_a: str, signature_b: str, verdict: str) -> None:
         a, b = sorted((signature_a, signature_b))
         Decision.insert(signature_a=a, signature_b=b, verdict=verdict).on_conflict_replace().execute()
+
+    # -- trash journal (dupes) ---------------------------------------------------------------
+
+    def journal_add(self, batch: str, source: str, trashed: str, size: int, signature: str | None) -> None:
+        TrashEntry.create(batch=batch, source=source, trashed=trashed, size=size, signature=signature)
+
+    def journal_batches(self) -> list[str]:
+        """Batches with files still in the trash, newest first."""
+        query = (TrashEntry.select(TrashEntry.batch, fn.MAX(TrashEntry.moved_at).alias("last"))
+                 .where(TrashEntry.undone_at.is_null()).group_by(TrashEntry.batch)
+                 .order_by(fn.MAX(TrashEntry.moved_at).desc(), TrashEntry.batch.desc()))
+        return [row.batch for row in query]
+
+    def journal_entries(self, batch: str) -> list[tuple[int, str, str]]:
+        """(entry id, source, trashed) of a batch's files not yet put back."""
+        return list(TrashEntry.select(TrashEntry.id, TrashEntry.source, TrashEntry.trashed)
+                    .where(TrashEntry.batch == batch, TrashEntry.undone_at.is_null())
+                    .order_by(TrashEntry.id).tuples())
+
+    def journal_undone(self, entry_id: int) -> None:
+        TrashEntry.update(undone_at=time.time()).where(TrashEntry.id == entry_id).execute()
 
     def status(self) -> dict[str, int]:
         counts = dict(Video.select(Video.state, fn.COUNT(Video.id)).group_by(Video.state).tuples())

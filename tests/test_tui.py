@@ -15,7 +15,9 @@ from reelprint.decode import frame_at
 from reelprint.heartbeat import daemon_status
 from reelprint.indexer import index_paths
 from reelprint.store import Index
+from reelprint.synth import transcode
 from reelprint.tui.app import create_app
+from reelprint.tui.dialogs import ConfirmDialog
 from reelprint.tui.screens.help import HelpScreen
 
 
@@ -93,12 +95,44 @@ async def test_search_says_not_in_library_and_reports_bad_files(indexed, tmp_pat
         assert app.is_running  # a failed worker is a notification, never a crash
 
 
+async def test_duplicates_trash_then_undo(tmp_path, library):
+    copy = transcode(library / "alpha.mp4", library / "alpha 144p.mp4", size=(256, 144))
+    db = tmp_path / "dupes.db"
+    with Index.open(db) as index:
+        index.add_root(str(library))
+        index_paths(index, [library])
+    app = create_app(db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        screen = app.screen
+        assert len(screen.groups) == 1 and screen.query_one("#pairs").row_count == 1
+        group = screen.groups[0]
+        assert group.keep == str(library / "alpha.mp4")  # the larger picture is kept
+        await pilot.press("t")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmDialog)  # the dry run's plan, shown before anything moves
+        assert copy.exists()
+        await pilot.click("#yes")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert not copy.exists()
+        assert list((library / ".reelprint-trash").rglob("alpha 144p.mp4"))
+        await pilot.press("u")
+        await settle(app, pilot)
+        await pilot.click("#yes")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert copy.exists()
+
+
 async def test_poster_preview_and_export(indexed, library, tmp_path):
     out = tmp_path / "poster.png"
     app = create_app(indexed)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        await pilot.press("3")
+        await pilot.press("4")
         await settle(app, pilot)
         app.screen.query_one("#poster-video").value = str(library / "alpha.mp4")
         await settle(app, pilot)
@@ -114,7 +148,7 @@ async def test_status_and_help(indexed):
     app = create_app(indexed)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        await pilot.press("4")
+        await pilot.press("5")
         await settle(app, pilot)
         summary = str(app.screen.query_one("#status-summary").render())
         assert "Videos: 2" in summary and "not running" in summary

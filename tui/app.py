@@ -19,13 +19,15 @@ from textual.worker import Worker, WorkerState
 
 from reelprint.errors import ReelprintError
 from reelprint.store import Index
+from reelprint.tui.screens.dupes import DupesScreen
 from reelprint.tui.screens.help import HelpScreen
 from reelprint.tui.screens.library import LibraryScreen
 from reelprint.tui.screens.posters import PostersScreen
 from reelprint.tui.screens.search import SearchScreen
 from reelprint.tui.screens.status import StatusScreen
 
-MODES = {"library": LibraryScreen, "search": SearchScreen, "posters": PostersScreen, "status": StatusScreen}
+MODES = {"library": LibraryScreen, "search": SearchScreen, "duplicates": DupesScreen, "posters": PostersScreen,
+         "status": StatusScreen}
 
 
 class ActionCommands(Provider):
@@ -58,8 +60,9 @@ class ReelprintApp(App[None]):
     BINDINGS = [
         ("1", "switch_mode('library')", "Library"),
         ("2", "switch_mode('search')", "Search"),
-        ("3", "switch_mode('posters')", "Posters"),
-        ("4", "switch_mode('status')", "Status"),
+        ("3", "switch_mode('duplicates')", "Duplicates"),
+        ("4", "switch_mode('posters')", "Posters"),
+        ("5", "switch_mode('status')", "Status"),
         ("question_mark", "help", "Help"),
         ("q", "quit", "Quit"),
         Binding("escape", "leave_input", "Leave field", show=False),

@@ -11,9 +11,12 @@ from pathlib import Path
 import numpy as np
 from textual.message import Message
 
+from reelprint.dupes import Pair
+from reelprint.keeper import Group
 from reelprint.posters import PosterResult
 from reelprint.search import Match
 from reelprint.store import VideoRecord
+from reelprint.trash import TrashMove
 
 
 @dataclass
@@ -67,3 +70,28 @@ class PosterExported(Message):
 class StatusLoaded(Message):
     status: dict
     log_lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DupesFound(Message):
+    pairs: list[Pair]
+    groups: list[Group]
+
+
+@dataclass
+class PairFrames(Message):
+    a: np.ndarray
+    b: np.ndarray
+
+
+@dataclass
+class TrashPlanned(Message):
+    group: Group
+    moves: list[TrashMove]
+
+
+@dataclass
+class TrashDone(Message):
+    batch: str | None   # None for an undo
+    done: list[str]
+    refused: list[str]
