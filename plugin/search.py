@@ -25,6 +25,7 @@ from reelprint.decode import frames_between
 from reelprint.errors import DecodeError, ReelprintError
 from reelprint.features import EVIDENCE_MIN_QUALITY, layout_distance
 from reelprint.hashes import hamming
+from reelprint.hashscan import near
 from reelprint.images import image_files, load_image
 from reelprint.query import variants
 from reelprint.store import Index
@@ -34,6 +35,13 @@ from reelprint.verify import FRAME_WIDTH, Alignment, TemplateBank, frame_grey
 # shared media (bench/search_accuracy.py, half A) true matches after every transformation
 # scored 0.80-1.00 and the best frame of an unrelated video at most 0.78.
 MATCH_MIN_NCC = 0.82
+# Up to this many stored frames, every one is ranked against the query by pHash and colour
+# layout (~10 ms a variant at 300k here); beyond it only the frames a popcount scan finds
+# within RETRIEVAL_RADIUS bits of a variant are (bench/search_speed.py).
+EXHAUSTIVE_FRAMES = 300_000
+# Unrelated frames of the shared media sit at 20-40 bits; resized, recompressed, graded and
+# subtitled stills of a stored frame at 0-10.
+RETRIEVAL_RADIUS = 11
 # Stretches of video refined (decoded from a candidate stored frame to the next), best
 # candidates first; refinement stops early once a stretch correlates this well.
 REFINE_STRETCHES = 6
@@ -110,9 +118,9 @@ class Searcher:
 
     def __init__(self, index: Index) -> None:
         self.index = index
-        self.video_ids, frames = index.all_frames()
-        self.times, self.hashes, self.layouts = frames["t"], frames["phash"], frames["layout"]
-        self.usable = frames["quality"] >= EVIDENCE_MIN_QUALITY
+        self.video_ids, self.times, self.hashes, quality = index.hash_table()
+        self.layouts = index.layout_table()
+        self.usable = quality >= EVIDENCE_MIN_QUALITY
         self.videos = {v.id: v for v in index.videos()}
 
     def __len__(self) -> int:
@@ -150,25 +158,39 @@ class Searcher:
         A stretch runs from a stored frame to the next one: stored frames are mostly keyframes,
         which encoders put at the start of shots, so a still lies after its nearest stored frame.
         """
-        cost = np.full(len(self.hashes), np.inf, np.float32)
-        bits = np.full(len(self.hashes), 64, np.uint8)
-        for f in features:
-            d = hamming(self.hashes, f["phash"])
-            bits = np.minimum(bits, d)
-            np.minimum(cost, d + layout_distance(self.layouts, f["layout"]) / LAYOUT_PER_BIT, out=cost)
-        cost[~self.usable] = np.inf
+        rows, cost, bits = self._ranked_rows(features)
         shortlist = min(len(cost), 4 * REFINE_STRETCHES)
+        if shortlist == 0:
+            return []
         order = np.argpartition(cost, shortlist - 1)[:shortlist]
         order = order[np.argsort(cost[order], kind="stable")]
         out: list[tuple[int, float, float, int]] = []
-        for row in order:
-            if not np.isfinite(cost[row]) or len(out) >= REFINE_STRETCHES:
+        for i in order:
+            if not np.isfinite(cost[i]) or len(out) >= REFINE_STRETCHES:
                 break
+            row = int(rows[i])
             video_id = int(self.video_ids[row])
-            start, end = self._stretch(int(row))
+            start, end = self._stretch(row)
             if not any(v == video_id and s <= start < e for v, s, e, _ in out):
-                out.append((video_id, start, end, int(bits[row])))
+                out.append((video_id, start, end, int(bits[i])))
         return out
+
+    def _ranked_rows(self, features: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, cost, pHash distance) of the stored frames worth ranking: all of them in a small
+        library, those within RETRIEVAL_RADIUS of a variant in a large one."""
+        if len(self.hashes) <= EXHAUSTIVE_FRAMES:
+            rows = np.arange(len(self.hashes))
+        else:
+            rows = near(self.hashes, [f["phash"] for f in features], RETRIEVAL_RADIUS)[0]
+        cost = np.full(len(rows), np.inf, np.float32)
+        bits = np.full(len(rows), 64, np.uint8)
+        hashes, layouts = self.hashes[rows], self.layouts[rows]
+        for f in features:
+            d = hamming(hashes, f["phash"])
+            bits = np.minimum(bits, d)
+            np.minimum(cost, d + layout_distance(layouts, f["layout"]) / LAYOUT_PER_BIT, out=cost)
+        cost[~self.usable[rows]] = np.inf
+        return rows, cost, bits
 
     def _stretch(self, row: int) -> tuple[float, float]:
         """From stored frame `row` to the next stored frame of its video (at most REFINE_AFTER_S)."""

@@ -285,6 +285,15 @@ class Index:
         return (data[:, 0].astype(np.int32), (data[:, 1] / 1000).astype(np.float32),
                 data[:, 2].view(np.uint64), data[:, 3].astype(np.uint8))
 
+    # -- search (reelprint.search) ---------------------------------------------------------------
+
+    def layout_table(self) -> np.ndarray:
+        """(N, 12) uint8 colour layouts of every indexed frame, in `hash_table`'s row order."""
+        cur = self.db.execute_sql(
+            "SELECT f.layout FROM frame f JOIN video v ON v.id = f.video_id "
+            "WHERE v.state = ? ORDER BY f.video_id, f.t_ms", (INDEXED,))
+        return np.frombuffer(b"".join(r[0] for r in cur.fetchall()), np.uint8).reshape(-1, 12)
+
     # -- roots, decisions, status -------------------------------------------------------------
 
     def roots(self) -> list[str]:
