@@ -42,10 +42,13 @@ EXHAUSTIVE_FRAMES = 300_000
 # Unrelated frames of the shared media sit at 20-40 bits; resized, recompressed, graded and
 # subtitled stills of a stored frame at 0-10.
 RETRIEVAL_RADIUS = 11
-# Stretches of video refined (decoded from a candidate stored frame to the next), best
-# candidates first; refinement stops early once a stretch correlates this well.
-REFINE_STRETCHES = 6
-SURE_NCC = 0.93
+# Stored frames considered as candidates, best first; the stretches around them are decoded
+# and compared until REFINE_FRAMES frames (~0.8 s of decoding at 360p here) are spent, or a
+# stretch correlates SURE_NCC or better (only a nearly untouched still does: a static camera's
+# other moments correlate 0.95-0.99 with it).
+SHORTLIST = 40
+REFINE_FRAMES = 600
+SURE_NCC = 0.985
 # Refinement compares every COARSE_STEP-th decoded frame first (at 25 fps, 8 per second).
 COARSE_STEP = 3
 # Colour-layout distance worth one pHash bit when ranking candidates.
@@ -118,9 +121,12 @@ class Searcher:
 
     def __init__(self, index: Index) -> None:
         self.index = index
-        self.video_ids, self.times, self.hashes, quality = index.hash_table()
-        self.layouts = index.layout_table()
-        self.usable = quality >= EVIDENCE_MIN_QUALITY
+        # Frames below EVIDENCE_MIN_QUALITY (black, flat, fades) are never loaded: 16 bytes a
+        # frame in memory (hash, video, time); colour layouts too in a small library, else read
+        # for the few frames the hash scan finds.
+        self.video_ids, self.times, self.hashes = index.search_columns(EVIDENCE_MIN_QUALITY)
+        self.exhaustive = len(self.hashes) <= EXHAUSTIVE_FRAMES
+        self.layouts = index.layout_table(EVIDENCE_MIN_QUALITY) if self.exhaustive else None
         self.videos = {v.id: v for v in index.videos()}
 
     def __len__(self) -> int:
@@ -140,6 +146,10 @@ class Searcher:
             if max(r.alignment.ncc for r in refined) >= SURE_NCC:
                 break
         refined.sort(key=lambda r: -r.alignment.ncc)
+        per_video: dict[int, _Refined] = {}
+        for r in refined:
+            per_video.setdefault(r.video_id, r)
+        refined = list(per_video.values())
         matches = []
         for i, r in enumerate(refined):
             if r.alignment.ncc < MATCH_MIN_NCC:
@@ -153,59 +163,78 @@ class Searcher:
         return matches[:top]
 
     def _candidates(self, features: list[np.ndarray]) -> list[tuple[int, float, float, int]]:
-        """(video id, start, end, pHash distance) of the stretches worth decoding, best first.
+        """(video id, start, end, pHash distance) of the stretches worth decoding, best first,
+        within REFINE_FRAMES decoded frames.
 
-        A stretch runs from a stored frame to the next one: stored frames are mostly keyframes,
-        which encoders put at the start of shots, so a still lies after its nearest stored frame.
+        Stored frames are mostly keyframes, which encoders put at some shot cuts, so a still lies
+        in the stretch after its nearest stored frame, or, when the cut before it got no
+        keyframe, in the stretch before.
         """
         rows, cost, bits = self._ranked_rows(features)
-        shortlist = min(len(cost), 4 * REFINE_STRETCHES)
+        shortlist = min(len(cost), SHORTLIST)
         if shortlist == 0:
             return []
         order = np.argpartition(cost, shortlist - 1)[:shortlist]
         order = order[np.argsort(cost[order], kind="stable")]
         out: list[tuple[int, float, float, int]] = []
+        seen: set[tuple[int, float]] = set()
+        budget = float(REFINE_FRAMES)
         for i in order:
-            if not np.isfinite(cost[i]) or len(out) >= REFINE_STRETCHES:
+            if not np.isfinite(cost[i]) or budget <= 0:
                 break
             row = int(rows[i])
             video_id = int(self.video_ids[row])
-            start, end = self._stretch(row)
-            if not any(v == video_id and s <= start < e for v, s, e, _ in out):
-                out.append((video_id, start, end, int(bits[i])))
+            fps = self.videos[video_id].fps or 25.0
+            for start, end in self._stretches(row):
+                if (video_id, start) not in seen and budget > 0:
+                    seen.add((video_id, start))
+                    out.append((video_id, start, end, int(bits[i])))
+                    budget -= (end - start) * fps
+        return out
+
+    def _stretches(self, row: int) -> list[tuple[float, float]]:
+        """From stored frame `row` to the next stored frame of its video, then from the previous
+        one to it; each at most REFINE_AFTER_S long."""
+        t = float(self.times[row])
+        same = self.video_ids == self.video_ids[row]
+        nxt, prev = row + 1, row - 1  # rows are ordered by video, then time
+        duration = self.videos[int(self.video_ids[row])].duration or t + REFINE_AFTER_S
+        end = float(self.times[nxt]) if nxt < len(same) and same[nxt] else duration
+        out = [(t, min(end, t + REFINE_AFTER_S))]
+        if prev >= 0 and same[prev]:
+            start = float(self.times[prev])
+            out.append((max(start, t - REFINE_AFTER_S), t))
         return out
 
     def _ranked_rows(self, features: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows, cost, pHash distance) of the stored frames worth ranking: all of them in a small
         library, those within RETRIEVAL_RADIUS of a variant in a large one."""
-        if len(self.hashes) <= EXHAUSTIVE_FRAMES:
+        if self.exhaustive:
             rows = np.arange(len(self.hashes))
         else:
             rows = near(self.hashes, [f["phash"] for f in features], RETRIEVAL_RADIUS)[0]
+        layouts = self._layouts(rows)
         cost = np.full(len(rows), np.inf, np.float32)
         bits = np.full(len(rows), 64, np.uint8)
-        hashes, layouts = self.hashes[rows], self.layouts[rows]
+        hashes = self.hashes[rows]
         for f in features:
             d = hamming(hashes, f["phash"])
             bits = np.minimum(bits, d)
             np.minimum(cost, d + layout_distance(layouts, f["layout"]) / LAYOUT_PER_BIT, out=cost)
-        cost[~self.usable[rows]] = np.inf
         return rows, cost, bits
 
-    def _stretch(self, row: int) -> tuple[float, float]:
-        """From stored frame `row` to the next stored frame of its video (at most REFINE_AFTER_S)."""
-        t = float(self.times[row])
-        nxt = row + 1  # rows are ordered by video, then time
-        end = float(self.times[nxt]) if nxt < len(self.times) and self.video_ids[nxt] == self.video_ids[row] \
-            else t + REFINE_AFTER_S
-        return t, min(end, t + REFINE_AFTER_S)
+    def _layouts(self, rows: np.ndarray) -> np.ndarray:
+        if self.layouts is not None:
+            return self.layouts[rows]
+        return self.index.layouts_of(self.video_ids[rows], self.times[rows])
 
     def _refine(self, video_id: int, start: float, end: float, bank: TemplateBank, distance: int
                 ) -> _Refined | None:
         video = self.videos[video_id]
         crop = video.crop or LetterboxCrop()
         try:
-            frames = list(frames_between(video.path, start, end, size=REFINE_SIZE))
+            # Stored times are float32 seconds: start a millisecond early to keep the keyframe.
+            frames = list(frames_between(video.path, start - 0.001, end, size=REFINE_SIZE))
         except DecodeError:
             return None
         if not frames:
