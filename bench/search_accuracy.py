@@ -101,7 +101,8 @@ def random_frames(media: Path, videos: list[str], n: int, rng: np.random.Generat
 
 
 def run_fold(media: Path, fold: int, n: int, n_neg: int, seed: int, workdir: Path,
-             rows: dict[str, list[tuple[bool, bool, float]]], false: list[bool]) -> str:
+             rows: dict[str, list[tuple[bool, bool, float]]], false: list[bool],
+             scored: list[tuple[float, bool]]) -> str:
     half, indexed, negatives = fold_videos(fold)
     rng = np.random.default_rng(seed + fold)
     with build_index(media, indexed, workdir / f"fold{fold}.db") as index:
@@ -117,15 +118,21 @@ def run_fold(media: Path, fold: int, n: int, n_neg: int, seed: int, workdir: Pat
                 right_time = right_video and (abs(matches[0].t - t) <= TIME_TOLERANCE_S or (
                     span is not None and span[0] - TIME_TOLERANCE_S <= t <= span[1] + TIME_TOLERANCE_S))
                 rows[name].append((right_video, right_time, ms))
+                if matches:
+                    scored.append((matches[0].score, right_video))
                 rows[f"{name}@{half}"].append((right_video, right_time, ms))
         for _, _, image in random_frames(media, negatives, n_neg, rng):
             names = list(TRANSFORMS)
             still = TRANSFORMS[names[int(rng.integers(len(names)))]](image, rng)
-            false.append(bool(searcher.search_image(still, top=3)))
+            matches = searcher.search_image(still, top=3)
+            false.append(bool(matches))
+            if matches:
+                scored.append((matches[0].score, False))
     return half
 
 
-def print_table(rows: dict[str, list[tuple[bool, bool, float]]], false: list[bool]) -> None:
+def print_table(rows: dict[str, list[tuple[bool, bool, float]]], false: list[bool],
+                scored: list[tuple[float, bool]]) -> None:
     def line(name: str, data: list[tuple[bool, bool, float]]) -> str:
         video = 100 * np.mean([d[0] for d in data])
         both = 100 * np.mean([d[1] for d in data])
@@ -145,6 +152,11 @@ def print_table(rows: dict[str, list[tuple[bool, bool, float]]], false: list[boo
             print(line(f"ALL half {half}", data))
     print(f"\nfalse matches (stills of videos not indexed): {sum(false)}/{len(false)} = "
           f"{100 * np.mean(false) if false else 0:.1f}%")
+    print("\nfirst match right video, by score band (positives and negatives together):")
+    for lo, hi in ((0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.01)):
+        band = [right for score, right in scored if lo <= score < hi]
+        if band:
+            print(f"  score {lo:.2f}-{min(hi, 1):.2f}: {sum(band)}/{len(band)} right ({100 * np.mean(band):.0f}%)")
 
 
 def main() -> int:
@@ -162,6 +174,7 @@ def main() -> int:
         return 2
     rows: dict[str, list[tuple[bool, bool, float]]] = defaultdict(list)
     false: list[bool] = []
+    scored: list[tuple[float, bool]] = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -169,9 +182,9 @@ def main() -> int:
             if args.only and fold_videos(fold)[0] != args.only:
                 continue
             start = time.perf_counter()
-            half = run_fold(args.media.resolve(), fold, args.n, args.neg, args.seed, workdir, rows, false)
+            half = run_fold(args.media.resolve(), fold, args.n, args.neg, args.seed, workdir, rows, false, scored)
             print(f"fold {fold} (half {half}) done in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    print_table(rows, false)
+    print_table(rows, false, scored)
     return 0
 
 

@@ -22,6 +22,8 @@ from reelprint.features import frame_features
 # players at their default sizes); cutting a little more leaves a crop of the frame, which the
 # verifier handles, while cutting less would leave chrome in.
 BOTTOM_STRIP = 0.16
+# Rounds of border trimming: window frame, then bars, then a thin line between them at most.
+TRIM_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -39,9 +41,15 @@ class QueryVariant:
 
 
 def trim(image: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """The still without its uniform borders (bars, a player window's frame), and where it sits."""
-    x, y, w, h = find_borders(image).box(image.shape[1], image.shape[0])
-    return np.ascontiguousarray(image[y:y + h, x:x + w]), (x, y, w, h)
+    """The still without its uniform borders, and where it sits. Borders are cut again inside
+    the cut: a player window's grey frame first, then the film's black bars within it."""
+    x0 = y0 = 0
+    for _ in range(TRIM_ROUNDS):
+        x, y, w, h = find_borders(image).box(image.shape[1], image.shape[0])
+        if (w, h) == (image.shape[1], image.shape[0]):
+            break
+        image, x0, y0 = image[y:y + h, x:x + w], x0 + x, y0 + y
+    return np.ascontiguousarray(image), (x0, y0, image.shape[1], image.shape[0])
 
 
 def _bottom_cut(image: np.ndarray) -> np.ndarray:

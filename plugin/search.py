@@ -43,12 +43,13 @@ EXHAUSTIVE_FRAMES = 300_000
 # subtitled stills of a stored frame at 0-10.
 RETRIEVAL_RADIUS = 11
 # Stored frames considered as candidates, best first; the stretches around them are decoded
-# and compared until REFINE_FRAMES frames (~0.8 s of decoding at 360p here) are spent, or a
-# stretch correlates SURE_NCC or better (only a nearly untouched still does: a static camera's
-# other moments correlate 0.95-0.99 with it).
+# and compared until REFINE_FRAMES frames (~0.7 s of decoding at 360p here) are spent, or a
+# stretch correlates SURE_NCC or better. A trade: a static camera's other moments correlate
+# 0.95-0.99 with a still, so stopping at 0.97 sometimes settles on the wrong moment there,
+# while a higher bar made stills with a logo (never above ~0.95) spend the whole budget.
 SHORTLIST = 40
-REFINE_FRAMES = 600
-SURE_NCC = 0.985
+REFINE_FRAMES = 500
+SURE_NCC = 0.97
 # Refinement compares every COARSE_STEP-th decoded frame first (at 25 fps, 8 per second).
 COARSE_STEP = 3
 # Colour-layout distance worth one pHash bit when ranking candidates.
@@ -114,6 +115,7 @@ class _Refined:
     alignment: Alignment
     span: tuple[float, float] | None
     distance: int
+    crop: LetterboxCrop     # the part of the frame compared: the video's bars cut, or none
 
 
 class Searcher:
@@ -239,11 +241,16 @@ class Searcher:
             return None
         if not frames:
             return None
-        greys = [frame_grey(crop.apply(f.image)) for f in frames]
+        # The frame without the video's bars, and, for a video with bars, with them: a still can
+        # keep bars a logo or a player's frame stopped the trimming from seeing.
+        forms = [crop] if crop.is_empty else [crop, LetterboxCrop()]
         # Every COARSE_STEP-th frame with every other template size first, then every frame
         # near the best of those with all sizes.
-        coarse = {i: bank.align(greys[i], coarse=True) for i in range(0, len(frames), COARSE_STEP)}
-        centre = max(coarse, key=lambda i: coarse[i].ncc)
+        picks = range(0, len(frames), COARSE_STEP)
+        coarse = {(form, i): bank.align(frame_grey(form.apply(frames[i].image)), coarse=True)
+                  for form in forms for i in picks}
+        crop, centre = max(coarse, key=lambda k: coarse[k].ncc)
+        greys = [frame_grey(crop.apply(f.image)) for f in frames]
         near = range(max(0, centre - COARSE_STEP), min(len(frames), centre + COARSE_STEP + 1))
         alignments = {i: bank.align(greys[i]) for i in near}
         best = max(alignments, key=lambda i: alignments[i].ncc)
@@ -254,14 +261,14 @@ class Searcher:
         while hi + 1 < len(same) and same[hi + 1]:
             hi += 1
         span = (frames[lo].t, frames[hi].t) if frames[hi].t - frames[lo].t >= SPAN_MIN_S else None
-        return _Refined(video_id, frames[best].t, alignments[best], span, distance)
+        return _Refined(video_id, frames[best].t, alignments[best], span, distance, crop)
 
     def _crop(self, r: _Refined) -> tuple[int, int, int, int] | None:
         """Where the still sits in the frame, in the video's pixels, when it is a crop."""
         video = self.videos[r.video_id]
         if not video.width or not video.height:
             return None
-        cx, cy, cw, ch = (video.crop or LetterboxCrop()).box(video.width, video.height)
+        cx, cy, cw, ch = r.crop.box(video.width, video.height)
         x, y, w, h = r.alignment.box
         grey_h = round(ch * FRAME_WIDTH / cw)
         if w * h >= CROP_MAX_AREA * FRAME_WIDTH * grey_h:
