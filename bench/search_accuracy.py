@@ -102,7 +102,7 @@ def random_frames(media: Path, videos: list[str], n: int, rng: np.random.Generat
 
 def run_fold(media: Path, fold: int, n: int, n_neg: int, seed: int, workdir: Path,
              rows: dict[str, list[tuple[bool, bool, float]]], false: list[bool],
-             scored: list[tuple[float, bool]]) -> str:
+             scored: list[tuple[float, bool]], verbose: bool = False) -> str:
     half, indexed, negatives = fold_videos(fold)
     rng = np.random.default_rng(seed + fold)
     with build_index(media, indexed, workdir / f"fold{fold}.db") as index:
@@ -118,6 +118,9 @@ def run_fold(media: Path, fold: int, n: int, n_neg: int, seed: int, workdir: Pat
                 right_time = right_video and (abs(matches[0].t - t) <= TIME_TOLERANCE_S or (
                     span is not None and span[0] - TIME_TOLERANCE_S <= t <= span[1] + TIME_TOLERANCE_S))
                 rows[name].append((right_video, right_time, ms))
+                if verbose and not right_time:
+                    got = [(Path(m.path).name, round(m.t, 2), round(m.score, 2)) for m in matches]
+                    print(f"miss {name}: {video} t={t:.2f} -> {got}", file=sys.stderr)
                 if matches:
                     scored.append((matches[0].score, right_video))
                 rows[f"{name}@{half}"].append((right_video, right_time, ms))
@@ -167,6 +170,7 @@ def main() -> int:
     ap.add_argument("--folds", type=int, default=2, help="folds (2 covers both halves once)")
     ap.add_argument("--only", choices=["A", "B"], help="run one half's folds only")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--verbose", action="store_true", help="print every miss on stderr")
     ap.add_argument("--workdir", type=Path, help="keep fold databases here (re-runs skip indexing)")
     args = ap.parse_args()
     if not (args.media / "MANIFEST.tsv").exists():
@@ -182,7 +186,8 @@ def main() -> int:
             if args.only and fold_videos(fold)[0] != args.only:
                 continue
             start = time.perf_counter()
-            half = run_fold(args.media.resolve(), fold, args.n, args.neg, args.seed, workdir, rows, false, scored)
+            half = run_fold(args.media.resolve(), fold, args.n, args.neg, args.seed, workdir, rows, false, scored,
+                            args.verbose)
             print(f"fold {fold} (half {half}) done in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     print_table(rows, false, scored)
     return 0

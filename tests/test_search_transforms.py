@@ -99,3 +99,19 @@ def test_a_static_shot_reports_its_span(film_library):
     assert best.span is not None
     assert best.span[0] <= 4.1 and best.span[1] >= 6.9 and best.span[1] - best.span[0] <= 3.2
     assert best.span[0] <= best.t <= best.span[1]
+
+
+def test_real_footage_screenshots_are_found_and_strangers_are_not(shared_media, tmp_path):
+    films = [shared_media / "awwkl-ZWM" / "clip_01_tears_of_steel.mp4",
+             shared_media / "awwkl-ZWM" / "clip_02_caminandes.mp4"]
+    with Index.open(tmp_path / "real.db") as index:
+        index_paths(index, films)
+        searcher = Searcher(index)
+        rng = np.random.default_rng(8)
+        for film, t, name in ((films[0], 6.2, "player_chrome"), (films[1], 4.4, "jpeg_q30+"),
+                              (films[1], 8.1, "mirror")):
+            truth = frame_at(film, t, size=None)
+            best = searcher.search_image(TRANSFORMS[name](truth.image, rng))[0]
+            assert best.path == str(film) and abs(best.t - truth.t) <= 1.0, name
+        stranger = frame_at(shared_media / "dmlc-decord" / "flipping_a_pancake.mkv", 5.0, size=None)
+        assert searcher.search_image(stranger.image) == []
