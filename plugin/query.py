@@ -59,13 +59,17 @@ def _bottom_cut(image: np.ndarray) -> np.ndarray:
 
 
 def variants(image: np.ndarray) -> list[QueryVariant]:
-    """The hypotheses to search: trimmed still, and trimmed with its bottom strip dropped; each
-    as is and mirrored."""
+    """The hypotheses to search: trimmed still, and trimmed with its bottom strip dropped; and
+    when trimming cut something, the still as found too (a title card's black is picture, not
+    bars). Each as is and mirrored."""
     trimmed, box = trim(image)
+    x, y, w, _ = box
+    hypotheses = [(trimmed, box, False), (_bottom_cut(trimmed), None, True)]
+    if trimmed.shape != image.shape:
+        hypotheses.append((image, (0, 0, image.shape[1], image.shape[0]), False))
     out = []
-    for picture, cut in ((trimmed, False), (_bottom_cut(trimmed), True)):
-        x, y, w, _h = box
-        pbox = (x, y, w, picture.shape[0]) if cut else box
+    for picture, pbox, cut in hypotheses:
+        pbox = pbox or (x, y, w, picture.shape[0])
         out.append(QueryVariant(picture, pbox, cut, False))
         out.append(QueryVariant(np.ascontiguousarray(picture[:, ::-1]), pbox, cut, True))
     return out
