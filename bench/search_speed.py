@@ -5,7 +5,7 @@
 Hashes are synthetic but shaped like a film's: each shot (6-20 frames at 2 fps) has its own
 random 64-bit hash with the DC bit set (as pHash always has), and each frame flips ~4 random
 bits of it. Queries are stored hashes with 0-8 random bits flipped (a recompressed, resized
-still) plus 3 more variant hashes, searched within reelprint.search.RETRIEVAL_RADIUS by
+still) plus 5 more variant hashes, searched within reelprint.search.RETRIEVAL_RADIUS by
 reelprint.hashscan.near. Latency is per query, in-process, hashes in memory (start-up
 excluded). The load test writes a real database through reelprint.store (1,000 frames a
 video) and times `Searcher(index)`, which loads the columns search needs.
@@ -29,8 +29,9 @@ from reelprint.hashscan import THREADS, near
 from reelprint.search import RETRIEVAL_RADIUS, Searcher
 from reelprint.store import Index
 
-# Hash variants a screenshot is searched with (reelprint.query.variants: 2 hypotheses x mirrored).
-VARIANTS = 4
+# Hash variants a screenshot is searched with (reelprint.query.variants: 2 hypotheses, 3 when
+# borders were trimmed, each mirrored): the worst case.
+VARIANTS = 6
 
 
 def film_like_hashes(n: int, rng: np.random.Generator) -> np.ndarray:
