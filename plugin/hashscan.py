@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-# Hashes per chunk: 256k x 8 bytes = 2 MB, about a 2-core NAS CPU's L2/L3 share.
+# Hashes per chunk: 256k x 8 bytes = 2 MB, so a chunk and its temporaries stay in a small CPU's
+# cache (an assumption, not tuned).
 CHUNK = 1 << 18
 # Threads scanning chunks: the 2 cores the project targets.
 THREADS = 2

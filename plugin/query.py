@@ -18,9 +18,9 @@ from reelprint.borders import LetterboxCrop, find_borders
 from reelprint.features import frame_features
 
 # Share of the trimmed still's height cut from the bottom in the "control bar / subtitle strip"
-# hypothesis. Player control bars measured 7-12% of the picture height (VLC, mpv, browser
-# players at their default sizes); cutting a little more leaves a crop of the frame, which the
-# verifier handles, while cutting less would leave chrome in.
+# hypothesis: more than the 7-12% control bars the benchmark draws (screenshots.player_chrome;
+# an assumption about real players, not a survey). Cutting a little more leaves a crop of the
+# frame, which the verifier handles; cutting less would leave chrome in.
 BOTTOM_STRIP = 0.16
 # Rounds of border trimming: window frame, then bars, then a thin line between them at most.
 TRIM_ROUNDS = 3

@@ -31,19 +31,22 @@ from reelprint.query import variants
 from reelprint.store import Index
 from reelprint.verify import FRAME_WIDTH, Alignment, TemplateBank, frame_grey
 
-# Correlation at and above which the best frame of a video is a match. On the tuning half of the
-# shared media (bench/search_accuracy.py, half A) true matches after every transformation
-# scored 0.80-1.00 and the best frame of an unrelated video at most 0.78.
+# Correlation at and above which the best frame of a video is a match. Set on the tuning half of
+# the shared media (bench/search_accuracy.py, half A): the best frame of a wrong video's
+# decoded stretches correlated 0.51-0.72 in the 12 cases examined, and a spot check of 40
+# transformed stills against their true frames gave 37 above 0.82 (misses: a subtitle at 0.63,
+# logos over a video's own bars at 0.67 and 0.46).
 MATCH_MIN_NCC = 0.82
 # Up to this many stored frames, every one is ranked against the query by pHash and colour
-# layout (~10 ms a variant at 300k here); beyond it only the frames a popcount scan finds
-# within RETRIEVAL_RADIUS bits of a variant are (bench/search_speed.py).
+# layout (13 ms a variant at 300k frames, measured here); beyond it only the frames a popcount
+# scan finds within RETRIEVAL_RADIUS bits of a variant are (bench/search_speed.py).
 EXHAUSTIVE_FRAMES = 300_000
-# Unrelated frames of the shared media sit at 20-40 bits; resized, recompressed, graded and
-# subtitled stills of a stored frame at 0-10.
+# The foundation measured unrelated frames of the shared media at 20-40 bits and re-encodes and
+# rescales of one frame at 0-8; 11 leaves room for grading and subtitles on top.
 RETRIEVAL_RADIUS = 11
 # Stored frames considered as candidates, best first; the stretches around them are decoded
-# and compared until REFINE_FRAMES frames (~0.7 s of decoding at 360p here) are spent, or a
+# and compared until REFINE_FRAMES frames (~1.2 s of decoding at 360p here: 241 frames of
+# Big Buck Bunny 640x360 took 0.58 s) are spent, or a
 # stretch correlates SURE_NCC or better. A trade: a static camera's other moments correlate
 # 0.95-0.99 with a still, so stopping at 0.97 sometimes settles on the wrong moment there,
 # while a higher bar made stills with a logo (never above ~0.95) spend the whole budget.
@@ -61,8 +64,9 @@ REFINE_AFTER_S = 10.0
 # video's border crop can be applied first.
 REFINE_SIZE = 160
 # A static shot: neighbouring frames whose whole-frame correlation with the best frame is at
-# least this show the same picture (re-encoded still frames of the shared media correlate at
-# 0.998+, a slow pan 1 s on about 0.97); reported as `span` when it lasts SPAN_MIN_S or more.
+# least this show the same picture (consecutive frames of Chaplin's still shot and of a static
+# camera measured 0.9999-1.0; of Big Buck Bunny in motion 0.95); reported as `span` when it
+# lasts SPAN_MIN_S or more.
 STATIC_MIN_CORR = 0.995
 SPAN_MIN_S = 0.5
 # Report `crop` when the still covers less than this share of the frame's area.
