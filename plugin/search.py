@@ -1,9 +1,15 @@
 """Finding the video and the moment a still comes from.
 
-Candidates come from the stored frames (pHash Hamming distance, the query mirrored too);
-the best candidates are refined by decoding the stretch of video around them, because the
-index holds only some frames of each video, and the exact frame is the one whose hash is
-nearest the query's.
+1. The still is trimmed of bars and player chrome and turned into variants (`query.py`): as
+   found, with a bottom strip (control bar, subtitles) dropped, each mirrored too.
+2. Candidates: every stored frame is scored by pHash distance plus colour-layout distance to
+   the nearest variant; the best few videos, and their best stored frames, go on.
+3. Refinement: the index holds only some frames of each video, so the stretch around each
+   candidate frame is decoded and every frame compared with the still by normalised
+   cross-correlation over sizes and positions (`verify.py`). The best frame gives `t`, the
+   placement gives `crop`, neighbouring frames as good give a static shot's `span`.
+4. A video is a match only if its best correlation clears MATCH_MIN_NCC; `score` maps that
+   correlation to 0..1 and `margin` says how far the runner-up video is behind.
 """
 
 from __future__ import annotations
@@ -17,46 +23,74 @@ import numpy as np
 from reelprint.borders import LetterboxCrop
 from reelprint.decode import frames_between
 from reelprint.errors import DecodeError, ReelprintError
-from reelprint.features import (
-    EVIDENCE_MIN_QUALITY,
-    frame_features,
-    image_features,
-    layout_distance,
-    phash_images,
-)
+from reelprint.features import EVIDENCE_MIN_QUALITY, layout_distance
 from reelprint.hashes import hamming
+from reelprint.hashscan import near
 from reelprint.images import image_files, load_image
+from reelprint.query import variants
 from reelprint.store import Index
+from reelprint.verify import FRAME_WIDTH, Alignment, TemplateBank, frame_grey
 
-# Hamming distance (of 64 bits) at and under which a frame is a match. Unrelated frames of the
-# shared media sit at 20-40; re-encodes and rescales of the same frame at 0-8.
-MATCH_MAX_DISTANCE = 12
-# Candidate videos refined by decoding, best first, and stored frames looked at to choose them.
-REFINE_CANDIDATES = 3
-CANDIDATE_FRAMES = 8
+# Correlation at and above which the best frame of a video is a match. Set on the tuning half of
+# the shared media (bench/search_accuracy.py, half A): the best frame of a wrong video's
+# decoded stretches correlated 0.51-0.72 in the 12 cases examined, and a spot check of 40
+# transformed stills against their true frames gave 37 above 0.82 (misses: a subtitle at 0.63,
+# logos over a video's own bars at 0.67 and 0.46).
+MATCH_MIN_NCC = 0.82
+# Up to this many stored frames, every one is ranked against the query by pHash and colour
+# layout (13 ms a variant at 300k frames, measured here); beyond it only the frames a popcount
+# scan finds within RETRIEVAL_RADIUS bits of a variant are (bench/search_speed.py).
+EXHAUSTIVE_FRAMES = 300_000
+# The foundation measured unrelated frames of the shared media at 20-40 bits and re-encodes and
+# rescales of one frame at 0-8; 11 leaves room for grading and subtitles on top.
+RETRIEVAL_RADIUS = 11
+# Stored frames considered as candidates, best first; the stretches around them are decoded
+# and compared until REFINE_FRAMES frames (~1.2 s of decoding at 360p here: 241 frames of
+# Big Buck Bunny 640x360 took 0.58 s) are spent, or a
+# stretch correlates SURE_NCC or better. A trade: a static camera's other moments correlate
+# 0.95-0.99 with a still, so stopping at 0.97 sometimes settles on the wrong moment there,
+# while a higher bar made stills with a logo (never above ~0.95) spend the whole budget.
+SHORTLIST = 40
+REFINE_FRAMES = 500
+SURE_NCC = 0.97
+# Refinement compares every COARSE_STEP-th decoded frame first (at 25 fps, 8 per second).
+COARSE_STEP = 3
 # Colour-layout distance worth one pHash bit when ranking candidates.
 LAYOUT_PER_BIT = 4.0
-# Frames within this many bits of the best one show the same picture: a static shot's span.
-# Re-hashing one frame decoded at two sizes differs by up to 2 bits on the shared media.
-SPAN_TOLERANCE = 2
-# After the last stored frame of a video, how far refinement decodes.
-REFINE_TAIL_S = 10.0
+# Longest stretch decoded after a candidate stored frame: x264's default keyframe interval
+# (250 frames) at 25 fps.
+REFINE_AFTER_S = 10.0
+# Longest side of frames decoded for refinement: more than the comparison's FRAME_WIDTH, so the
+# video's border crop can be applied first.
+REFINE_SIZE = 160
+# A static shot: neighbouring frames whose whole-frame correlation with the best frame is at
+# least this show the same picture (consecutive frames of Chaplin's still shot and of a static
+# camera measured 0.9999-1.0; of Big Buck Bunny in motion 0.95); reported as `span` when it
+# lasts SPAN_MIN_S or more.
+STATIC_MIN_CORR = 0.995
+SPAN_MIN_S = 0.5
+# Report `crop` when the still covers less than this share of the frame's area.
+CROP_MAX_AREA = 0.95
 
 
 @dataclass(frozen=True)
 class Match:
     path: str
     t: float                 # seconds into the video
-    score: float             # 0..1: 1 is the same picture; 0 is the match threshold
-    distance: int            # pHash Hamming distance to the matched frame
-    mirrored: bool = False   # the query is a left-right mirror of the frame
+    score: float             # 0..1: 0 at the match threshold, 1 a perfect correlation
+    distance: int            # pHash Hamming distance of the still to the nearest stored frame
+    mirrored: bool = False   # the still is a left-right mirror of the frame
     span: tuple[float, float] | None = None  # the still is on screen this whole time (static shot)
+    margin: float = 0.0      # score minus the runner-up video's score (on the same scale)
+    crop: tuple[int, int, int, int] | None = None  # (x, y, w, h) in frame pixels, for a crop
 
     def as_json(self) -> dict:
         out = {"path": self.path, "t": round(self.t, 3), "score": round(self.score, 4),
-               "distance": self.distance, "mirrored": self.mirrored}
+               "distance": self.distance, "mirrored": self.mirrored, "margin": round(self.margin, 4)}
         if self.span is not None:
             out["span"] = [round(self.span[0], 3), round(self.span[1], 3)]
+        if self.crop is not None:
+            out["crop"] = list(self.crop)
         return out
 
 
@@ -73,91 +107,187 @@ class SearchResult:
         return out
 
 
-def _score(distance: float) -> float:
-    return max(0.0, 1.0 - distance / (MATCH_MAX_DISTANCE + 1))
+def score(ncc: float) -> float:
+    """Correlation -> score: 0 at MATCH_MIN_NCC, 1 at a perfect correlation (can go below 0)."""
+    return (ncc - MATCH_MIN_NCC) / (1.0 - MATCH_MIN_NCC)
+
+
+@dataclass(frozen=True)
+class _Refined:
+    video_id: int
+    t: float
+    alignment: Alignment
+    span: tuple[float, float] | None
+    distance: int
+    crop: LetterboxCrop     # the part of the frame compared: the video's bars cut, or none
 
 
 class Searcher:
-    """An in-memory view of the index's hashes, built once and queried many times."""
+    """An in-memory view of the index's features, built once and queried many times."""
 
     def __init__(self, index: Index) -> None:
         self.index = index
-        self.video_ids, frames = index.all_frames()
-        self.times, self.hashes, self.layouts = frames["t"], frames["phash"], frames["layout"]
-        self.usable = frames["quality"] >= EVIDENCE_MIN_QUALITY
-        videos = index.videos()
-        self.paths = {v.id: v.path for v in videos}
-        self.crops = {v.id: v.crop for v in videos}
+        # Frames below EVIDENCE_MIN_QUALITY (black, flat, fades) are never loaded: 16 bytes a
+        # frame in memory (hash, video, time); colour layouts too in a small library, else read
+        # for the few frames the hash scan finds.
+        self.video_ids, self.times, self.hashes = index.search_columns(EVIDENCE_MIN_QUALITY)
+        self.exhaustive = len(self.hashes) <= EXHAUSTIVE_FRAMES
+        self.layouts = index.layout_table(EVIDENCE_MIN_QUALITY) if self.exhaustive else None
+        self.videos = {v.id: v for v in index.videos()}
 
     def __len__(self) -> int:
         return len(self.hashes)
 
     def search_image(self, image: np.ndarray, top: int = 5) -> list[Match]:
-        features, crop = image_features(image)
-        if features["quality"] < EVIDENCE_MIN_QUALITY or not len(self.hashes):
+        hypotheses = variants(image)
+        features = [v.features for v in hypotheses]
+        if features[0]["quality"] < EVIDENCE_MIN_QUALITY or not len(self.hashes):
             return []
-        candidates = []
-        for query, mirrored in _query_variants(image, features, crop):
-            cost = hamming(self.hashes, query["phash"]).astype(np.float32)
-            cost += layout_distance(self.layouts, query["layout"]) / LAYOUT_PER_BIT
-            cost[~self.usable] = np.inf
-            for row in np.argsort(cost)[:CANDIDATE_FRAMES]:
-                if np.isfinite(cost[row]):
-                    candidates.append((float(cost[row]), int(row), query["phash"], mirrored))
-        candidates.sort(key=lambda c: c[0])
-        found: dict[int, Match] = {}
-        refined_videos: set[tuple[int, bool]] = set()
-        for _, row, query_hash, mirrored in candidates:
-            video_id = int(self.video_ids[row])
-            if video_id in found or (video_id, mirrored) in refined_videos:
-                continue
-            refined_videos.add((video_id, mirrored))
-            t, distance, span = self._refine(row, query_hash)
-            if distance <= MATCH_MAX_DISTANCE:
-                found[video_id] = Match(self.paths[video_id], t, _score(distance), distance, mirrored, span)
-            if len(refined_videos) >= REFINE_CANDIDATES:
+        bank = TemplateBank(hypotheses)
+        refined: list[_Refined] = []
+        for video_id, start, end, distance in self._candidates(features):
+            found = self._refine(video_id, start, end, bank, distance)
+            if found is not None:
+                refined.append(found)
+            if max(r.alignment.ncc for r in refined) >= SURE_NCC:
                 break
-        return sorted(found.values(), key=lambda m: -m.score)[:top]
+        refined.sort(key=lambda r: -r.alignment.ncc)
+        per_video: dict[int, _Refined] = {}
+        for r in refined:
+            per_video.setdefault(r.video_id, r)
+        refined = list(per_video.values())
+        matches = []
+        for i, r in enumerate(refined):
+            if r.alignment.ncc < MATCH_MIN_NCC:
+                break
+            runner_up = refined[i + 1].alignment.ncc if i + 1 < len(refined) else -1.0
+            variant = bank.variants[r.alignment.variant]
+            matches.append(Match(
+                self.videos[r.video_id].path, r.t, score(r.alignment.ncc), r.distance, variant.mirrored,
+                r.span, min(1.0, score(r.alignment.ncc) - max(0.0, score(runner_up))),
+                None if variant.bottom_cut else self._crop(r)))
+        return matches[:top]
 
-    def _refine(self, row: int, query_hash: np.uint64) -> tuple[float, int, tuple[float, float] | None]:
-        """Decode between the stored frames around `row` and return the nearest frame's time,
-        its distance and, for a static shot, the span of frames as near as it."""
-        video_id, t = int(self.video_ids[row]), float(self.times[row])
-        stored = int(hamming(self.hashes[row], query_hash))
-        rows = np.flatnonzero(self.video_ids == video_id)
-        times = np.sort(self.times[rows])
-        i = int(np.searchsorted(times, t))
-        start = float(times[i - 1]) if i > 0 else 0.0
-        end = float(times[i + 1]) if i + 1 < len(times) else t + REFINE_TAIL_S
+    def _candidates(self, features: list[np.ndarray]) -> list[tuple[int, float, float, int]]:
+        """(video id, start, end, pHash distance) of the stretches worth decoding, best first,
+        within REFINE_FRAMES decoded frames.
+
+        Stored frames are mostly keyframes, which encoders put at some shot cuts, so a still lies
+        in the stretch after its nearest stored frame, or, when the cut before it got no
+        keyframe, in the stretch before.
+        """
+        rows, cost, bits = self._ranked_rows(features)
+        shortlist = min(len(cost), SHORTLIST)
+        if shortlist == 0:
+            return []
+        order = np.argpartition(cost, shortlist - 1)[:shortlist]
+        order = order[np.argsort(cost[order], kind="stable")]
+        out: list[tuple[int, float, float, int]] = []
+        seen: set[tuple[int, float]] = set()
+        budget = float(REFINE_FRAMES)
+        for i in order:
+            if not np.isfinite(cost[i]) or budget <= 0:
+                break
+            row = int(rows[i])
+            video_id = int(self.video_ids[row])
+            fps = self.videos[video_id].fps or 25.0
+            for start, end in self._stretches(row):
+                if (video_id, start) not in seen and budget > 0:
+                    seen.add((video_id, start))
+                    out.append((video_id, start, end, int(bits[i])))
+                    budget -= (end - start) * fps
+        return out
+
+    def _stretches(self, row: int) -> list[tuple[float, float]]:
+        """From stored frame `row` to the next stored frame of its video, then from the previous
+        one to it; each at most REFINE_AFTER_S long."""
+        t = float(self.times[row])
+        same = self.video_ids == self.video_ids[row]
+        nxt, prev = row + 1, row - 1  # rows are ordered by video, then time
+        duration = self.videos[int(self.video_ids[row])].duration or t + REFINE_AFTER_S
+        end = float(self.times[nxt]) if nxt < len(same) and same[nxt] else duration
+        out = [(t, min(end, t + REFINE_AFTER_S))]
+        if prev >= 0 and same[prev]:
+            start = float(self.times[prev])
+            out.append((max(start, t - REFINE_AFTER_S), t))
+        return out
+
+    def _ranked_rows(self, features: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, cost, pHash distance) of the stored frames worth ranking: all of them in a small
+        library, those within RETRIEVAL_RADIUS of a variant in a large one."""
+        if self.exhaustive:
+            rows = np.arange(len(self.hashes))
+        else:
+            rows = near(self.hashes, [f["phash"] for f in features], RETRIEVAL_RADIUS)[0]
+        layouts = self._layouts(rows)
+        cost = np.full(len(rows), np.inf, np.float32)
+        bits = np.full(len(rows), 64, np.uint8)
+        hashes = self.hashes[rows]
+        for f in features:
+            d = hamming(hashes, f["phash"])
+            bits = np.minimum(bits, d)
+            np.minimum(cost, d + layout_distance(layouts, f["layout"]) / LAYOUT_PER_BIT, out=cost)
+        return rows, cost, bits
+
+    def _layouts(self, rows: np.ndarray) -> np.ndarray:
+        if self.layouts is not None:
+            return self.layouts[rows]
+        return self.index.layouts_of(self.video_ids[rows], self.times[rows])
+
+    def _refine(self, video_id: int, start: float, end: float, bank: TemplateBank, distance: int
+                ) -> _Refined | None:
+        video = self.videos[video_id]
+        crop = video.crop or LetterboxCrop()
         try:
-            frames = list(frames_between(self.paths[video_id], start, end))
+            # Stored times are float32 seconds: start a millisecond early to keep the keyframe.
+            frames = list(frames_between(video.path, start - 0.001, end, size=REFINE_SIZE))
         except DecodeError:
-            frames = []
+            return None
         if not frames:
-            return t, stored, None
-        d = hamming(phash_images([f.image for f in frames], self.crops.get(video_id)), query_hash).astype(int)
-        best = int(np.argmin(d))
-        if d[best] > stored:
-            return t, stored, None
-        same = np.flatnonzero(d <= d[best] + SPAN_TOLERANCE)
-        span = (frames[same[0]].t, frames[same[-1]].t) if len(same) > 1 else None
-        return frames[best].t, int(d[best]), span
+            return None
+        # The frame without the video's bars, and, for a video with bars, with them: a still can
+        # keep bars a logo or a player's frame stopped the trimming from seeing.
+        forms = [crop] if crop.is_empty else [crop, LetterboxCrop()]
+        # Every COARSE_STEP-th frame with every other template size first, then every frame
+        # near the best of those with all sizes.
+        picks = range(0, len(frames), COARSE_STEP)
+        coarse = {(form, i): bank.align(frame_grey(form.apply(frames[i].image)), coarse=True)
+                  for form in forms for i in picks}
+        crop, centre = max(coarse, key=lambda k: coarse[k].ncc)
+        greys = [frame_grey(crop.apply(f.image)) for f in frames]
+        near = range(max(0, centre - COARSE_STEP), min(len(frames), centre + COARSE_STEP + 1))
+        alignments = {i: bank.align(greys[i]) for i in near}
+        best = max(alignments, key=lambda i: alignments[i].ncc)
+        same = _same_picture(greys, best)
+        lo = hi = best
+        while lo > 0 and same[lo - 1]:
+            lo -= 1
+        while hi + 1 < len(same) and same[hi + 1]:
+            hi += 1
+        span = (frames[lo].t, frames[hi].t) if frames[hi].t - frames[lo].t >= SPAN_MIN_S else None
+        return _Refined(video_id, frames[best].t, alignments[best], span, distance, crop)
+
+    def _crop(self, r: _Refined) -> tuple[int, int, int, int] | None:
+        """Where the still sits in the frame, in the video's pixels, when it is a crop."""
+        video = self.videos[r.video_id]
+        if not video.width or not video.height:
+            return None
+        cx, cy, cw, ch = r.crop.box(video.width, video.height)
+        x, y, w, h = r.alignment.box
+        grey_h = round(ch * FRAME_WIDTH / cw)
+        if w * h >= CROP_MAX_AREA * FRAME_WIDTH * grey_h:
+            return None
+        # A mirrored variant is the still flipped back, so its box is in the frame's own coordinates.
+        sx, sy = cw / FRAME_WIDTH, ch / grey_h
+        return (cx + round(x * sx), cy + round(y * sy), round(w * sx), round(h * sy))
 
 
-def _query_variants(image: np.ndarray, features: np.ndarray, crop: LetterboxCrop
-                    ) -> list[tuple[np.ndarray, bool]]:
-    """The query as found, and mirrored; and when borders were cut from it, both again with the
-    borders kept: a video can have bars in some shots only, and its frames are stored with the
-    crop most of its frames agree on."""
-    mirror = LetterboxCrop(crop.top, crop.bottom, crop.right, crop.left)
-    crops = [crop] if crop.is_empty else [crop, LetterboxCrop()]
-    flipped = np.ascontiguousarray(image[:, ::-1])
-    out = []
-    for c in crops:
-        plain = features if c is crop else frame_features([image], [0.0], crop=c)[0]
-        out.append((plain, False))
-        out.append((frame_features([flipped], [0.0], crop=mirror if c is crop else c)[0], True))
-    return out
+def _same_picture(greys: list[np.ndarray], best: int) -> np.ndarray:
+    """Which frames show the picture of frame `best` (correlation of the whole frames)."""
+    stack = np.stack([g.ravel() for g in greys]).astype(np.float32)
+    stack -= stack.mean(axis=1, keepdims=True)
+    stack /= np.linalg.norm(stack, axis=1, keepdims=True) + 1e-6
+    return stack @ stack[best] >= STATIC_MIN_CORR
 
 
 def search_files(index: Index, paths: Sequence[str | Path], top: int = 5,

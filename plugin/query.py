@@ -1,0 +1,84 @@
+"""Preparing a screenshot for search: trimming what is not the film, and the variants to try.
+
+A screenshot holds the film's picture plus, often, things that are not in the film: black bars
+added by whoever posted it, a player window's near-uniform frame, a control bar or a subtitle
+strip under the picture. Uniform borders are found and cut (`borders.find_borders`); what
+cannot be told from the picture (is the bottom strip a control bar or part of the film?) is
+tried both ways: each `QueryVariant` is one hypothesis, searched mirrored and not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from reelprint.borders import LetterboxCrop, find_borders
+from reelprint.features import frame_features
+
+# Share of the trimmed still's height cut from the bottom in the "control bar / subtitle strip"
+# hypothesis: more than the 7-12% control bars the benchmark draws (screenshots.player_chrome;
+# an assumption about real players, not a survey). Cutting a little more leaves a crop of the
+# frame, which the verifier handles; cutting less would leave chrome in.
+BOTTOM_STRIP = 0.16
+# Rounds of border trimming: window frame, then bars, then a thin line between them at most.
+TRIM_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class QueryVariant:
+    """One hypothesis of which part of the still is the film's picture."""
+
+    image: np.ndarray       # RGB, the part of the still taken to be picture
+    box: tuple[int, int, int, int]  # (x, y, w, h) of `image` inside the original still
+    bottom_cut: bool        # the bottom strip was dropped as chrome
+    mirrored: bool
+
+    @property
+    def features(self) -> np.ndarray:
+        return frame_features([self.image], [0.0], crop=LetterboxCrop())[0]
+
+
+def trim(image: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The still without its uniform borders, and where it sits. Borders are cut again inside
+    the cut: a player window's grey frame first, then the film's black bars within it."""
+    x0 = y0 = 0
+    for _ in range(TRIM_ROUNDS):
+        x, y, w, h = find_borders(image).box(image.shape[1], image.shape[0])
+        if (w, h) == (image.shape[1], image.shape[0]):
+            break
+        image, x0, y0 = image[y:y + h, x:x + w], x0 + x, y0 + y
+    return np.ascontiguousarray(image), (x0, y0, image.shape[1], image.shape[0])
+
+
+def _bottom_cut(image: np.ndarray) -> np.ndarray:
+    """Drop the bottom strip, then any uniform border left above it (the player's frame)."""
+    kept = image[: round(image.shape[0] * (1 - BOTTOM_STRIP))]
+    return trim(kept)[0]
+
+
+def variants(image: np.ndarray) -> list[QueryVariant]:
+    """The hypotheses to search: trimmed still, and trimmed with its bottom strip dropped; and
+    when trimming cut something, the still as found too (a title card's black is picture, not
+    bars). Each as is and mirrored."""
+    trimmed, box = trim(image)
+    x, y, w, _ = box
+    hypotheses = [(trimmed, box, False), (_bottom_cut(trimmed), None, True)]
+    if trimmed.shape != image.shape:
+        hypotheses.append((image, (0, 0, image.shape[1], image.shape[0]), False))
+    out = []
+    for picture, pbox, cut in hypotheses:
+        pbox = pbox or (x, y, w, picture.shape[0])
+        out.append(QueryVariant(picture, pbox, cut, False))
+        out.append(QueryVariant(np.ascontiguousarray(picture[:, ::-1]), pbox, cut, True))
+    return out
+
+
+def grey(image: np.ndarray, width: int) -> np.ndarray:
+    """Grey, `width` pixels wide, lightly blurred: the form the verifier compares."""
+    h, w = image.shape[:2]
+    height = max(4, round(h * width / w))
+    g = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    small = cv2.resize(g, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
+    return cv2.GaussianBlur(small, (0, 0), 0.8)

@@ -1,0 +1,117 @@
+"""Search survives what screenshots go through: one generated library, every transformation."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from reelprint.decode import frame_at
+from reelprint.indexer import index_paths
+from reelprint.screenshots import TRANSFORMS, centre_crop_box, crop_centre
+from reelprint.search import Searcher
+from reelprint.store import Index
+from reelprint.synth import film_frames, shots_for, write_video
+
+
+@pytest.fixture(scope="module")
+def film_library(tmp_path_factory: pytest.TempPathFactory):
+    """Two generated films, one with a 3 s static shot (the same picture held) at 4-7 s."""
+    root = tmp_path_factory.mktemp("search_lib")
+    lib = root / "library"
+    size = (320, 180)
+    moving = list(film_frames(shots_for(12, 31), 24.0, size))
+    held = moving[40]
+    static = moving[:96] + [held] * 72 + moving[96:]
+    films = {
+        "gamma": write_video(lib / "gamma.mp4", static, 24.0),
+        "delta": write_video(lib / "delta.mkv", film_frames(shots_for(10, 32), 24.0, size), 24.0),
+    }
+    with Index.open(root / "index.db") as index:
+        index_paths(index, [lib])
+        yield films, Searcher(index)
+
+
+TIMES = itertools.cycle([2.3, 8.6, 11.1, 5.5])
+
+
+@pytest.mark.parametrize("name", [n for n in TRANSFORMS if n != "bars_removed"])
+def test_each_transformation_finds_the_video_and_second(film_library, name):
+    films, searcher = film_library
+    rng = np.random.default_rng(3)
+    truth = frame_at(films["gamma"], next(TIMES) if name != "mirror" else 9.4, size=None)
+    best = searcher.search_image(TRANSFORMS[name](truth.image, rng))[0]
+    assert best.path == str(films["gamma"])
+    assert abs(best.t - truth.t) <= 1.0 or (best.span and best.span[0] - 1 <= truth.t <= best.span[1] + 1)
+    assert 0 < best.score <= 1
+    assert best.mirrored == (name == "mirror")
+
+
+def test_bars_removed_from_a_video_with_bars(tmp_path):
+    size = (320, 180)
+    frames = [np.pad(f, ((24, 24), (0, 0), (0, 0))) for f in film_frames(shots_for(6, 41), 24.0, size)]
+    video = write_video(tmp_path / "lib" / "barred.mp4", frames, 24.0)
+    with Index.open(tmp_path / "i.db") as index:
+        index_paths(index, [tmp_path / "lib"])
+        truth = frame_at(video, 3.3, size=None)
+        still = TRANSFORMS["bars_removed"](truth.image, np.random.default_rng(0))
+        assert still.shape[0] < truth.image.shape[0] - 40
+        best = Searcher(index).search_image(still)[0]
+    assert best.path == str(video) and abs(best.t - truth.t) <= 1.0
+
+
+def test_stills_from_elsewhere_match_nothing_whatever_happened_to_them(film_library, tmp_path):
+    _, searcher = film_library
+    other = write_video(tmp_path / "other.mp4", film_frames(shots_for(5, 777), 24.0, (320, 180)), 24.0)
+    rng = np.random.default_rng(5)
+    for t, name in ((1.0, "jpeg_q30+"), (2.5, "crop_sides"), (4.0, "player_chrome"), (3.0, "mirror")):
+        still = TRANSFORMS[name](frame_at(other, t, size=None).image, rng)
+        assert searcher.search_image(still) == [], name
+
+
+def test_margin_says_how_far_ahead_the_best_video_is(film_library):
+    films, searcher = film_library
+    best = searcher.search_image(frame_at(films["delta"], 6.0, size=None).image)[0]
+    assert best.path == str(films["delta"])
+    assert 0 < best.margin <= best.score
+    out = best.as_json()
+    assert set(out) >= {"path", "t", "score", "distance", "mirrored", "margin"}
+
+
+def test_a_crop_says_where_it_sits_in_the_frame(film_library):
+    films, searcher = film_library
+    truth = frame_at(films["delta"], 3.2, size=None)
+    best = searcher.search_image(crop_centre(truth.image, np.random.default_rng(0)))[0]
+    assert best.crop is not None
+    expected = centre_crop_box(truth.image.shape[1], truth.image.shape[0])
+    tolerance = 0.06 * truth.image.shape[1]
+    assert all(abs(a - b) <= tolerance for a, b in zip(best.crop, expected, strict=True))
+    assert best.as_json()["crop"] == list(best.crop)
+    whole = searcher.search_image(truth.image)[0]
+    assert whole.crop is None
+
+
+def test_a_static_shot_reports_its_span(film_library):
+    films, searcher = film_library
+    truth = frame_at(films["gamma"], 5.5, size=None)  # inside the held picture, 4.0-7.0 s
+    best = searcher.search_image(truth.image)[0]
+    assert best.span is not None
+    assert best.span[0] <= 4.1 and best.span[1] >= 6.9 and best.span[1] - best.span[0] <= 3.2
+    assert best.span[0] <= best.t <= best.span[1]
+
+
+def test_real_footage_screenshots_are_found_and_strangers_are_not(shared_media, tmp_path):
+    films = [shared_media / "awwkl-ZWM" / "clip_01_tears_of_steel.mp4",
+             shared_media / "awwkl-ZWM" / "clip_02_caminandes.mp4"]
+    with Index.open(tmp_path / "real.db") as index:
+        index_paths(index, films)
+        searcher = Searcher(index)
+        rng = np.random.default_rng(8)
+        for film, t, name in ((films[0], 6.2, "player_chrome"), (films[1], 4.4, "jpeg_q30+"),
+                              (films[1], 8.1, "mirror")):
+            truth = frame_at(film, t, size=None)
+            best = searcher.search_image(TRANSFORMS[name](truth.image, rng))[0]
+            assert best.path == str(film) and abs(best.t - truth.t) <= 1.0, name
+        stranger = frame_at(shared_media / "dmlc-decord" / "flipping_a_pancake.mkv", 5.0, size=None)
+        assert searcher.search_image(stranger.image) == []
