@@ -3,7 +3,7 @@
     python examples/make_library.py examples/media
 
 Films/       two original films with shot cuts, colour and motion
-Copies/      a re-encode (VP9, smaller), a trimmed copy (intro cut), a mirrored upload, a letterboxed copy
+Copies/      a smaller re-encode, a copy with the intro cut, an excerpt, a mirrored upload, a letterboxed copy
 Screenshots/ stills to search for, one of them from a film that is not in the library
 Only the project's own dependencies are used (PyAV's bundled encoders).
 """
@@ -23,9 +23,9 @@ def main(out: Path) -> None:
     films, copies, shots = out / "Films", out / "Copies", out / "Screenshots"
     meadow = make_film(films / "Meadow (2026).mp4", 40, seed=1, size=(640, 360))
     harbour = make_film(films / "Harbour (2025).mkv", 30, seed=2, size=(640, 360))
-    transcode(meadow, copies / "Meadow (2026) 480p.webm", codec="libvpx-vp9", size=(480, 270),
-              options={"crf": "40", "b": "0", "deadline": "realtime", "cpu-used": "8"})
-    transcode(meadow, copies / "Meadow (2026) trimmed.mp4", start=6.0)
+    transcode(meadow, copies / "Meadow (2026) 480p.mkv", size=(480, 270), options={"crf": "30"})
+    transcode(meadow, copies / "Meadow (2026) intro cut.mp4", start=3.0)
+    transcode(meadow, copies / "Meadow excerpt.mp4", start=12.0, end=26.0)
     transcode(harbour, copies / "Harbour mirrored upload.mp4", mirror=True)
     transcode(harbour, copies / "Harbour letterboxed.mp4", size=(640, 270), pad=(0, 45))
     stranger = make_film(out / ".outside" / "stranger.mp4", 6, seed=99, size=(640, 360))
