@@ -7,7 +7,6 @@ one engine function. `--json` output is a stable contract, documented in README.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -17,6 +16,10 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from reelprint import __version__
+from reelprint.cli_daemon import cmd_daemon, cmd_notify, daemon_args, notify_args
+from reelprint.cli_dupes import cmd_dupes, cmd_loops, cmd_undo, dupes_args, loops_args, undo_args
+from reelprint.cli_output import clock, print_json
+from reelprint.cli_posters import cmd_poster, poster_args
 from reelprint.errors import ReelprintError
 from reelprint.heartbeat import daemon_status
 from reelprint.progress import ProgressBar
@@ -30,11 +33,6 @@ def default_db() -> Path:
     return Path(env) if env else Path(user_data_dir("reelprint")) / "index.db"
 
 
-def _print_json(data: object) -> None:
-    json.dump(data, sys.stdout, indent=2)
-    sys.stdout.write("\n")
-
-
 def cmd_index(args: argparse.Namespace) -> int:
     from reelprint.indexer import index_paths
 
@@ -46,7 +44,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         summary = index_paths(index, args.paths, progress=bar)
     bar.close()
     if args.json:
-        _print_json(summary.as_dict())
+        print_json(summary.as_dict())
     else:
         print(f"{summary.found} videos found: {summary.indexed} indexed, {summary.unchanged} unchanged, "
               f"{summary.moved} moved, {summary.copied} copies, {summary.removed} removed, "
@@ -64,7 +62,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         results = search_files(index, args.images, top=args.top, progress=bar)
     bar.close()
     if args.json:
-        _print_json([r.as_json() for r in results])
+        print_json([r.as_json() for r in results])
     else:
         for r in results:
             if r.error:
@@ -73,14 +71,8 @@ def cmd_search(args: argparse.Namespace) -> int:
                 print(f"{r.query}: not in your library")
             for m in r.matches:
                 mirrored = " (mirrored)" if m.mirrored else ""
-                print(f"{r.query}: {m.path} at {_clock(m.t)} (score {m.score:.2f}){mirrored}")
+                print(f"{r.query}: {m.path} at {clock(m.t)} (score {m.score:.2f}){mirrored}")
     return 1 if results and all(r.error for r in results) else 0
-
-
-def _clock(t: float) -> str:
-    h, rem = divmod(t, 3600)
-    m, s = divmod(rem, 60)
-    return f"{int(h)}:{int(m):02d}:{s:06.3f}"
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -92,7 +84,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         status["daemon"] = daemon_status(index)
     status["error_files"] = errors
     if args.json:
-        _print_json(status)
+        print_json(status)
     else:
         print(f"{status['videos']} videos ({status['indexed']} indexed, {status['queued']} queued, "
               f"{status['indexing']} indexing, {status['errors']} errors), {status['frames']} frames")
@@ -110,49 +102,6 @@ def _daemon_line(daemon: dict) -> str:
             + (f", indexing {current}" if current else ""))
 
 
-def cmd_daemon(args: argparse.Namespace) -> int:
-    from reelprint.daemon import DaemonOptions, run_daemon
-
-    for p in args.watch:
-        if not os.path.isdir(p):
-            raise ReelprintError(f"{p}: not a folder")
-    if args.workers < 1:
-        raise ReelprintError("--workers must be at least 1")
-    return run_daemon(DaemonOptions(db=args.db, watch=args.watch, workers=args.workers, polling=args.polling,
-                                    quiet=args.quiet_period, poll_interval=args.poll_interval))
-
-
-def cmd_notify(args: argparse.Namespace) -> int:
-    from reelprint.hooks import map_path, parse_path_maps, servarr_event
-
-    try:
-        maps = parse_path_maps(args.map)
-    except ValueError as exc:
-        raise ReelprintError(str(exc)) from None
-    paths = list(args.paths)
-    event = servarr_event(os.environ)
-    if event is not None:
-        kind, event_paths = event
-        if kind == "Test":
-            print(f"reelprint: {kind} event received", file=sys.stderr)
-            return 0
-        paths += event_paths
-    if not paths and not args.rescan:
-        if event is not None:
-            return 0  # an event that names no file (Grab, Health...): nothing to look at
-        raise ReelprintError("nothing to notify: give paths, --rescan, or run as a Sonarr/Radarr custom script")
-    with Index.open(args.db, create=False) as index:
-        with index.transaction():
-            for p in paths:
-                index.add_request("index", os.path.abspath(map_path(p, maps)))
-            if args.rescan:
-                index.add_request("rescan")
-        running = daemon_status(index)["running"]
-    if not running:
-        print("reelprint: no daemon is running; the request waits until one starts", file=sys.stderr)
-    return 0
-
-
 def cmd_roots(args: argparse.Namespace) -> int:
     with Index.open(args.db) as index:
         if args.action == "add":
@@ -166,7 +115,7 @@ def cmd_roots(args: argparse.Namespace) -> int:
                     raise ReelprintError(f"{p}: not a root")
         roots = index.roots()
     if args.json:
-        _print_json(roots)
+        print_json(roots)
     elif args.action == "list":
         print("\n".join(roots))
     return 0
@@ -182,11 +131,11 @@ def cmd_anchors(args: argparse.Namespace) -> int:
     anchors = [{"t": round(float(f["t"]), 3), "quality": int(f["quality"]),
                 "mean_rgb": "#{:02x}{:02x}{:02x}".format(*f["mean_rgb"])} for f in picked]
     if args.json:
-        _print_json({"video": video.path, "anchors": anchors})
+        print_json({"video": video.path, "anchors": anchors})
     else:
         print(video.path)
         for a in anchors:
-            print(f"  {_clock(a['t'])}  {a['mean_rgb']}  quality {a['quality']}")
+            print(f"  {clock(a['t'])}  {a['mean_rgb']}  quality {a['quality']}")
     return 0
 
 
@@ -220,124 +169,6 @@ def _tui_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--with-daemon", action="store_true", help="start the daemon too, and stop it on exit")
 
 
-def cmd_poster(args: argparse.Namespace) -> int:
-    from reelprint.posters import PosterSpec, export_poster, parse_time, print_size
-
-    if args.size:
-        if args.height:
-            raise ReelprintError("--size sets both sides: give --size, or --width and --height")
-        width, height = print_size(args.size, args.dpi, landscape=args.landscape)
-    else:
-        width = 1920 if args.width is None else args.width
-        height = 1080 if args.height is None else args.height
-        if args.landscape and width < height:
-            width, height = height, width
-    spec = PosterSpec(width=width, height=height, mode=args.mode, dpi=args.dpi, title=args.title, ticks=args.ticks,
-                      start=parse_time(args.start) if args.start else None,
-                      end=parse_time(args.end) if args.end else None)
-    sidecar = args.sidecar
-    if sidecar == "":
-        sidecar = str(Path(args.output).with_suffix(".palette.json"))
-    with Index.open(args.db, create=False) as index:
-        result = export_poster(index, args.video, args.output, spec, sidecar=sidecar)
-    if args.json:
-        _print_json({"path": str(result.path), "video": result.video, "mode": spec.mode, "width": result.width,
-                     "height": result.height, "dpi": spec.dpi, "bars": result.bars, "frames": result.frames,
-                     "sidecar": str(result.sidecar) if result.sidecar else None})
-        return 0
-    print(f"{result.path}: {result.width}x{result.height} px ({result.width / spec.dpi:.3g}x"
-          f"{result.height / spec.dpi:.3g} in at {spec.dpi} dpi), {result.bars} bars from {result.frames} frames"
-          + (f"; palettes in {result.sidecar}" if result.sidecar else ""), file=sys.stderr)
-    return 0
-
-
-def _dupes_found(args: argparse.Namespace, index: Index) -> tuple[list, list]:
-    from reelprint.dupes import find_pairs
-    from reelprint.keeper import DEFAULT_CODECS, KeeperRules, group_pairs
-
-    try:
-        rules = KeeperRules(order=tuple(args.prefer.split(",")),
-                            codecs=tuple(args.codecs.split(",")) if args.codecs else DEFAULT_CODECS,
-                            paths=tuple(args.prefer_path or ()))
-    except ValueError as exc:
-        raise ReelprintError(str(exc)) from None
-    bar = ProgressBar("comparing", enabled=not args.quiet)
-    pairs = find_pairs(index, progress=bar)
-    bar.close()
-    groups = group_pairs(pairs, {v.path: v for v in index.videos()}, rules)
-    return pairs, groups
-
-
-def cmd_dupes(args: argparse.Namespace) -> int:
-    from reelprint import dupes, trash
-
-    with Index.open(args.db, create=False) as index:
-        if args.action in ("not-duplicate", "keep-both"):
-            if len(args.paths) != 2:
-                raise ReelprintError(f"dupes {args.action} needs two files")
-            dupes.decide(index, args.paths[0], args.paths[1],
-                         dupes.NOT_DUPLICATE if args.action == "not-duplicate" else dupes.KEEP_BOTH)
-            print(f"recorded: {args.action}", file=sys.stderr)
-            return 0
-        pairs, groups = _dupes_found(args, index)
-        if args.action == "trash":
-            moves = trash.plan_trash(index, groups, roots=args.root or (), only=args.paths or None)
-            batch = None
-            if args.yes:
-                batch, moves = trash.apply_trash(index, moves)
-            if args.json:
-                _print_json({"dry_run": not args.yes, "batch": batch, "moves": [m.as_json() for m in moves]})
-            else:
-                verb = "moved" if args.yes else "would move"
-                for m in moves:
-                    print(f"{verb}: {m.source} -> {m.target}" if m.target else f"refused: {m.source}: {m.reason}")
-                total = sum(m.size for m in moves if m.target)
-                print(f"{verb} {sum(1 for m in moves if m.target)} files ({total / 1e6:.1f} MB) to the trash"
-                      + ("; undo: reelprint undo" if batch else "; run again with --yes to do it"))
-            return 0
-    if args.json:
-        _print_json({"pairs": [p.as_json() for p in pairs], "groups": [g.as_json() for g in groups]})
-    else:
-        for p in pairs:
-            mirrored = " mirrored" if p.mirrored else ""
-            print(f"{p.kind}{mirrored}: {p.a} [{_clock(p.a_span[0])}-{_clock(p.a_span[1])}] ~ {p.b} "
-                  f"[{_clock(p.b_span[0])}-{_clock(p.b_span[1])}] similarity {p.similarity:.2f}")
-        for g in groups:
-            print(f"group: keep {g.keep} ({g.why}); {g.reclaimable_bytes / 1e6:.1f} MB reclaimable")
-            for m in g.members:
-                if m != g.keep:
-                    print(f"  copy: {m}")
-    return 0
-
-
-def cmd_undo(args: argparse.Namespace) -> int:
-    from reelprint.trash import undo
-
-    with Index.open(args.db, create=False) as index:
-        restored = undo(index, args.batch)
-    if args.json:
-        _print_json([r.as_json() for r in restored])
-    else:
-        for r in restored:
-            print(f"restored: {r.source}" if r.error is None else f"not restored: {r.source}: {r.error}")
-    return 0 if all(r.error is None for r in restored) else 1
-
-
-def cmd_loops(args: argparse.Namespace) -> int:
-    from reelprint.loops import find_loops
-
-    with Index.open(args.db, create=False) as index:
-        report = find_loops(index, args.video)
-    if args.json:
-        _print_json(report.as_json())
-    elif report.period is None:
-        print(f"{report.video}: no repeated segments")
-    else:
-        at = ", ".join(_clock(t) for t in report.positions)
-        print(f"{report.video}: repeats every {report.period:.1f} s, at {at}")
-    return 0
-
-
 Command = tuple[Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None], str]
 
 
@@ -365,90 +196,18 @@ def _roots_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
 
 
-def _poster_args(p: argparse.ArgumentParser) -> None:
-    from reelprint.posters import MODES
-
-    p.add_argument("video", help="an indexed video: its path, or a piece of the path only it contains")
-    p.add_argument("-o", "--output", required=True, help="the poster file: .png or .svg")
-    p.add_argument("--mode", choices=MODES, default="average", help="how bars are coloured (default average)")
-    size = p.add_mutually_exclusive_group()
-    size.add_argument("--size", help="print size: A5..A0, or WxH with in/cm/mm (18x24in, 50x70cm)")
-    size.add_argument("--width", type=int, help="width in pixels (default 1920)")
-    p.add_argument("--height", type=int, help="height in pixels (default 1080)")
-    p.add_argument("--dpi", type=int, default=300, help="dots per inch for --size, and in the file (default 300)")
-    p.add_argument("--landscape", action="store_true", help="landscape (default portrait for --size)")
-    p.add_argument("--title", help="a title in the lower part of the poster")
-    p.add_argument("--from", dest="start", metavar="T", help="start at T (seconds, M:SS or H:MM:SS)")
-    p.add_argument("--to", dest="end", metavar="T", help="end at T; --to=-5:00 ends five minutes before the end")
-    p.add_argument("--ticks", action="store_true", help="timeline ticks along the bottom edge")
-    p.add_argument("--sidecar", nargs="?", const="", metavar="PATH",
-                   help="also write each bar's palette: JSON, or CSV for a .csv PATH (default OUT.palette.json)")
-    p.add_argument("--json", action="store_true", help="print what was written as JSON on stdout")
-
-
-def _daemon_args(p: argparse.ArgumentParser) -> None:
-    from reelprint.daemon import DEFAULT_WORKERS
-    from reelprint.watcher import POLL_INTERVAL_SECONDS, QUIET_SECONDS
-
-    p.add_argument("--watch", action="append", default=[], metavar="DIR",
-                   help="a folder to watch besides the roots in the database (repeatable)")
-    p.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
-                   help=f"fingerprinting processes (default {DEFAULT_WORKERS})")
-    p.add_argument("--polling", action="store_true", help="watch every root by polling (network mounts)")
-    p.add_argument("--quiet-period", type=float, default=QUIET_SECONDS, metavar="SECONDS",
-                   help=f"a file is complete after this long without change (default {QUIET_SECONDS:g})")
-    p.add_argument("--poll-interval", type=float, default=POLL_INTERVAL_SECONDS, metavar="SECONDS",
-                   help=f"seconds between polls of polled roots (default {POLL_INTERVAL_SECONDS:g})")
-
-
-def _notify_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="*", help="files or folders that changed (new, renamed or deleted)")
-    p.add_argument("--map", action="append", default=[], metavar="FROM=TO",
-                   help="rewrite a path prefix (the media server's view -> the daemon's); also $REELPRINT_PATH_MAP")
-    p.add_argument("--rescan", action="store_true", help="ask for a full rescan of every root")
-def _dupes_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", nargs="?", default="list", choices=["list", "trash", "not-duplicate", "keep-both"],
-                   help="list (default); trash: move copies to the trash (dry run unless --yes); "
-                        "not-duplicate / keep-both A B: record a decision")
-    p.add_argument("paths", nargs="*", help="trash: only these copies; decisions: the two files")
-    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
-    p.add_argument("--yes", action="store_true", help="trash: really move the files (default: show the plan)")
-    p.add_argument("--root", action="append", help="trash: a library root, when no watched roots are set")
-    p.add_argument("--prefer", default=",".join(_keeper_order()),
-                   help="keeper rules in order (resolution,bitrate,codec,duration,newer,older,path)")
-    p.add_argument("--codecs", help="codec preference, best first (default av1,hevc,vp9,h264,...)")
-    p.add_argument("--prefer-path", action="append", help="a folder whose copies to keep (rule 'path')")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-
-
-def _keeper_order() -> tuple[str, ...]:
-    from reelprint.keeper import DEFAULT_ORDER
-
-    return DEFAULT_ORDER
-
-
-def _undo_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--batch", help="a trash batch id (default: the last one)")
-    p.add_argument("--json", action="store_true")
-
-
-def _loops_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("video")
-    p.add_argument("--json", action="store_true")
-
-
 COMMANDS: dict[str, Command] = {
     "index": (cmd_index, _index_args, "fingerprint the videos under folders (incremental)"),
     "search": (cmd_search, _search_args, "find the video and time a screenshot comes from"),
     "status": (cmd_status, _status_args, "what the index holds"),
     "roots": (cmd_roots, _roots_args, "the library folders the daemon watches"),
-    "poster": (cmd_poster, _poster_args, "render a colour-barcode poster of an indexed video"),
+    "poster": (cmd_poster, poster_args, "render a colour-barcode poster of an indexed video"),
     "anchors": (cmd_anchors, _anchors_args, "the few frames that best represent a video"),
-    "daemon": (cmd_daemon, _daemon_args, "watch the roots and keep the index current (foreground)"),
-    "notify": (cmd_notify, _notify_args, "tell the daemon about changed files now (also a Sonarr/Radarr script)"),
-    "dupes": (cmd_dupes, _dupes_args, "duplicates, excerpts and overlaps; trash copies; record decisions"),
-    "undo": (cmd_undo, _undo_args, "put back the files of the last `dupes trash --yes`"),
-    "loops": (cmd_loops, _loops_args, "repeated segments inside one video"),
+    "daemon": (cmd_daemon, daemon_args, "watch the roots and keep the index current (foreground)"),
+    "notify": (cmd_notify, notify_args, "tell the daemon about changed files now (also a Sonarr/Radarr script)"),
+    "dupes": (cmd_dupes, dupes_args, "duplicates, excerpts and overlaps; trash copies; record decisions"),
+    "undo": (cmd_undo, undo_args, "put back the files of the last `dupes trash --yes`"),
+    "loops": (cmd_loops, loops_args, "repeated segments inside one video"),
     "tui": (cmd_tui, _tui_args, "open the admin TUI"),
 }
 

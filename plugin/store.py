@@ -31,15 +31,14 @@ from reelprint.models import (
     INDEXING,
     MODELS,
     QUEUED,
-    DaemonState,
     Decision,
     Frame,
-    Request,
     Root,
-    TrashEntry,
     Video,
     database,
 )
+from reelprint.store_daemon import DaemonStore
+from reelprint.store_journal import TrashJournal
 
 SCHEMA_VERSION = 1
 
@@ -99,7 +98,7 @@ def _unpack_rows(rows: list[tuple]) -> np.ndarray:
     return out
 
 
-class Index:
+class Index(TrashJournal, DaemonStore):
     """An open reelprint database. Use as a context manager, or call `close()`."""
 
     def __init__(self, path: Path | str) -> None:
@@ -368,27 +367,6 @@ class Index:
         a, b = sorted((signature_a, signature_b))
         Decision.insert(signature_a=a, signature_b=b, verdict=verdict).on_conflict_replace().execute()
 
-    # -- trash journal (dupes) ---------------------------------------------------------------
-
-    def journal_add(self, batch: str, source: str, trashed: str, size: int, signature: str | None) -> None:
-        TrashEntry.create(batch=batch, source=source, trashed=trashed, size=size, signature=signature)
-
-    def journal_batches(self) -> list[str]:
-        """Batches with files still in the trash, newest first."""
-        query = (TrashEntry.select(TrashEntry.batch, fn.MAX(TrashEntry.moved_at).alias("last"))
-                 .where(TrashEntry.undone_at.is_null()).group_by(TrashEntry.batch)
-                 .order_by(fn.MAX(TrashEntry.moved_at).desc(), TrashEntry.batch.desc()))
-        return [row.batch for row in query]
-
-    def journal_entries(self, batch: str) -> list[tuple[int, str, str]]:
-        """(entry id, source, trashed) of a batch's files not yet put back."""
-        return list(TrashEntry.select(TrashEntry.id, TrashEntry.source, TrashEntry.trashed)
-                    .where(TrashEntry.batch == batch, TrashEntry.undone_at.is_null())
-                    .order_by(TrashEntry.id).tuples())
-
-    def journal_undone(self, entry_id: int) -> None:
-        TrashEntry.update(undone_at=time.time()).where(TrashEntry.id == entry_id).execute()
-
     def status(self) -> dict[str, int]:
         counts = dict(Video.select(Video.state, fn.COUNT(Video.id)).group_by(Video.state).tuples())
         return {
@@ -400,10 +378,6 @@ class Index:
             "errors": counts.get(ERROR, 0),
         }
 
-    def root_modes(self) -> dict[str, bool]:
-        """Every root with whether it is watched by polling (network mounts)."""
-        return {r.path: r.polling for r in Root.select()}
-
     def known_files(self, under: Iterable[str]) -> dict[str, VideoRecord]:
         """Every video recorded under the folders `under`, by path, without counting frames
         (cheap on a large index: the daemon's reconcile compares these with the disk)."""
@@ -411,41 +385,3 @@ class Index:
         exact = {p.rstrip(os.sep) for p in under}
         return {v.path: _record(v) for v in Video.select()
                 if v.path.startswith(prefixes) or v.path in exact}
-
-    def move_folder(self, old_dir: str, new_dir: str) -> int:
-        """A folder was renamed: every video under it keeps its fingerprint under the new path."""
-        old, new = old_dir.rstrip(os.sep) + os.sep, new_dir.rstrip(os.sep) + os.sep
-        with self.db.atomic():
-            return self.db.execute_sql(
-                "UPDATE video SET path = ? || substr(path, ?) WHERE substr(path, 1, ?) = ?",
-                (new, len(old) + 1, len(old), old)).rowcount
-
-    def forget_folder(self, folder: str) -> int:
-        """Forget every video under a folder that is gone. Decisions stay, keyed by signature."""
-        prefix = folder.rstrip(os.sep) + os.sep
-        with self.db.atomic():
-            return Video.delete().where(fn.substr(Video.path, 1, len(prefix)) == prefix).execute()
-
-    def add_request(self, kind: str, path: str | None = None) -> None:
-        """Ask the daemon for work: "index" a path now, or "rescan" every root."""
-        Request.create(kind=kind, path=path)
-
-    def take_requests(self) -> list[tuple[str, str | None]]:
-        """The daemon's side: every waiting request, oldest first, removed from the table."""
-        with self.db.atomic():
-            rows = list(Request.select().order_by(Request.id).tuples())
-            if rows:
-                Request.delete().where(Request.id <= rows[-1][0]).execute()
-        return [(kind, path) for _, kind, path, _ in rows]
-
-    def pending_requests(self) -> int:
-        return Request.select().count()
-
-    def write_daemon_state(self, **fields: object) -> None:
-        """Update the daemon's heartbeat row (pid, started_at, heartbeat_at, queue, current...)."""
-        DaemonState.insert(id=1, **fields).on_conflict(
-            conflict_target=[DaemonState.id], update=fields).execute()
-
-    def daemon_state(self) -> dict | None:
-        row = DaemonState.select().where(DaemonState.id == 1).dicts().first()
-        return dict(row) if row else None
