@@ -134,14 +134,6 @@ def frame_features(images: Sequence[np.ndarray], times: Sequence[float],
     return out
 
 
-def phash_images(images: Sequence[np.ndarray], crop: LetterboxCrop | None = None) -> np.ndarray:
-    """Only the pHashes of frames (cheap: refining a match hashes hundreds of frames)."""
-    crop = crop or LetterboxCrop()
-    grey = [cv2.resize(cv2.cvtColor(crop.apply(im), cv2.COLOR_RGB2GRAY), (32, 32), interpolation=cv2.INTER_AREA)
-            for im in images]
-    return phash_batch(np.stack(grey))
-
-
 def image_features(image: np.ndarray) -> tuple[np.ndarray, LetterboxCrop]:
     """Features of one still (a query), with its own borders found and removed."""
     crop = find_borders(image)

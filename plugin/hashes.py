@@ -29,10 +29,6 @@ def to_hex(h: int) -> str:
     return f"{h & _MASK:016x}"
 
 
-def from_hex(s: str) -> int:
-    return int(s, 16)
-
-
 def bits_to_uint64(bits: np.ndarray) -> np.ndarray:
     """(N, 64) booleans, row-major over the 8x8 grid -> (N,) uint64, first bit most significant."""
     packed = np.packbits(np.asarray(bits, dtype=bool).reshape(-1, 64), axis=1)
