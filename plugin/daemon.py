@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reelprint.heartbeat import Heartbeat
-from reelprint.indexer import _copy_twin
+from reelprint.indexer import copy_twin
 from reelprint.library import TRASH_DIR, FileStat, content_signature, is_video_name, walk_videos
 from reelprint.lockfile import acquire_lock
 from reelprint.models import ERROR, INDEXED
@@ -342,7 +342,7 @@ class Daemon:
         if self.index.video(path) is None and self._follow_move(path, st, signature):
             return
         video_id = self.index.queue(path, st.st_size, st.st_mtime, signature)
-        if _copy_twin(self.index, video_id, signature):
+        if copy_twin(self.index, video_id, signature):
             log.info("indexed %s (a copy of an indexed file)", path)
             return
         self.index.mark_indexing(video_id)

@@ -141,7 +141,7 @@ def index_paths(index: Index, paths: Iterable[str | Path], policy: SamplingPolic
 
         file_progress(0.0)
         video_id = index.queue(stat.path, stat.size, stat.mtime, signature)
-        if _copy_twin(index, video_id, signature):
+        if copy_twin(index, video_id, signature):
             summary.copied += 1
             continue
         error = index_file(index, video_id, stat.path, policy, file_progress)
@@ -166,7 +166,7 @@ def _follow_move(index: Index, gone: dict[str, VideoRecord], stat: FileStat, sig
     return False
 
 
-def _copy_twin(index: Index, video_id: int, signature: str | None) -> bool:
+def copy_twin(index: Index, video_id: int, signature: str | None) -> bool:
     """A byte-identical copy of an indexed file gets that file's fingerprint without decoding."""
     if signature is None:
         return False
