@@ -212,7 +212,21 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def invoked_command(argv: list[str]) -> str | None:
+    """The subcommand named in `argv` (after the global options), if any."""
+    words = iter(argv)
+    for word in words:
+        if word == "--db":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; given `command`, only that subcommand's arguments are built, because some
+    argument builders import their engine module for its defaults (the daemon and posters: about
+    0.1 s that `notify` from a media server or a polled `status` should not pay)."""
     parser = argparse.ArgumentParser(prog="reelprint", description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=None,
                         help="database file (default: $REELPRINT_DB, else the user data folder)")
@@ -220,13 +234,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (func, add_args, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        add_args(p)
+        if command is None or name == command:
+            add_args(p)
         p.set_defaults(func=func)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(invoked_command(argv)).parse_args(argv)
     args.db = args.db or default_db()
     try:
         return args.func(args)

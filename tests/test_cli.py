@@ -56,3 +56,17 @@ def test_anchors_json(tmp_path, library):
     assert all(a["mean_rgb"].startswith("#") and len(a["mean_rgb"]) == 7 for a in data["anchors"])
     ambiguous = run("anchors", "a", db=db)  # "a" is in every path
     assert ambiguous.returncode == 2 and "several videos" in ambiguous.stderr
+
+
+def test_only_the_invoked_command_is_built_and_help_lists_every_command():
+    from reelprint.cli import COMMANDS, invoked_command
+
+    assert invoked_command(["--db", "index", "search", "x.png"]) == "search"  # a db file named "index"
+    assert invoked_command(["--db=lib.db", "status", "--json"]) == "status"
+    assert invoked_command(["--version"]) is None
+    out = subprocess.run([sys.executable, "-m", "reelprint.cli", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and all(name in out.stdout for name in COMMANDS)
+    code = ("import sys; from reelprint.cli import build_parser; build_parser('status'); "
+            "print('reelprint.daemon' in sys.modules, 'reelprint.posters' in sys.modules)")
+    lazy = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert lazy.stdout.split() == ["False", "False"]
