@@ -130,7 +130,7 @@ class Searcher:
         # Frames below EVIDENCE_MIN_QUALITY (black, flat, fades) are never loaded: 16 bytes a
         # frame in memory (hash, video, time); colour layouts too in a small library, else read
         # for the few frames the hash scan finds.
-        self.video_ids, self.times, self.hashes = index.search_columns(EVIDENCE_MIN_QUALITY)
+        self.video_ids, self.times, self.hashes = index.hash_columns(EVIDENCE_MIN_QUALITY)
         self.exhaustive = len(self.hashes) <= EXHAUSTIVE_FRAMES
         self.layouts = index.layout_table(EVIDENCE_MIN_QUALITY) if self.exhaustive else None
         self.videos = {v.id: v for v in index.videos()}
@@ -201,13 +201,12 @@ class Searcher:
     def _stretches(self, row: int) -> list[tuple[float, float]]:
         """From stored frame `row` to the next stored frame of its video, then from the previous
         one to it; each at most REFINE_AFTER_S long."""
-        t = float(self.times[row])
-        same = self.video_ids == self.video_ids[row]
+        t, video_id = float(self.times[row]), self.video_ids[row]
         nxt, prev = row + 1, row - 1  # rows are ordered by video, then time
-        duration = self.videos[int(self.video_ids[row])].duration or t + REFINE_AFTER_S
-        end = float(self.times[nxt]) if nxt < len(same) and same[nxt] else duration
+        duration = self.videos[int(video_id)].duration or t + REFINE_AFTER_S
+        end = float(self.times[nxt]) if nxt < len(self.times) and self.video_ids[nxt] == video_id else duration
         out = [(t, min(end, t + REFINE_AFTER_S))]
-        if prev >= 0 and same[prev]:
+        if prev >= 0 and self.video_ids[prev] == video_id:
             start = float(self.times[prev])
             out.append((max(start, t - REFINE_AFTER_S), t))
         return out

@@ -281,16 +281,6 @@ class Index(TrashJournal, DaemonStore):
             "ORDER BY t_ms", (video_id,)).fetchall()
         return _unpack_rows(rows)
 
-    def hash_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(video_ids int32, t seconds float32, phash uint64, quality uint8) of every indexed frame:
-        the compact columns a search structure is built from."""
-        cur = self.db.execute_sql(
-            "SELECT f.video_id, f.t_ms, f.phash, f.quality FROM frame f JOIN video v ON v.id = f.video_id "
-            "WHERE v.state = ? ORDER BY f.video_id, f.t_ms", (INDEXED,))
-        data = np.array(cur.fetchall(), dtype=np.int64).reshape(-1, 4)
-        return (data[:, 0].astype(np.int32), (data[:, 1] / 1000).astype(np.float32),
-                data[:, 2].view(np.uint64), data[:, 3].astype(np.uint8))
-
     # -- posters --------------------------------------------------------------------------------
 
     def videos_containing(self, text: str, limit: int = 20) -> list[VideoRecord]:
@@ -320,10 +310,11 @@ class Index(TrashJournal, DaemonStore):
         return exact
     # -- search (reelprint.search) ---------------------------------------------------------------
 
-    def search_columns(self, min_quality: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def hash_columns(self, min_quality: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(video_ids int32, t seconds float32, phash uint64) of every indexed frame of at least
-        `min_quality`, ordered by video then time. Two values a row, packed in SQL: a whole
-        `Searcher` load of 1M frames took 1.8-2.1 s here, `hash_table`'s four columns 2.6 s."""
+        `min_quality`, ordered by video then time: what search and the duplicate finder are built
+        from. Two values a row, packed in SQL: a whole `Searcher` load of 1M frames took 1.8-2.1 s
+        here, reading four plain columns 2.6 s."""
         cur = self.db.execute_sql(
             "SELECT (f.video_id << 32) | f.t_ms, f.phash FROM frame f JOIN video v ON v.id = f.video_id "
             "WHERE v.state = ? AND f.quality >= ? ORDER BY f.video_id, f.t_ms", (INDEXED, min_quality))
@@ -332,7 +323,7 @@ class Index(TrashJournal, DaemonStore):
                 data[:, 1].view(np.uint64))
 
     def layout_table(self, min_quality: int) -> np.ndarray:
-        """(N, 12) uint8 colour layouts of the frames `search_columns` returns, in its order."""
+        """(N, 12) uint8 colour layouts of the frames `hash_columns` returns, in its order."""
         cur = self.db.execute_sql(
             "SELECT f.layout FROM frame f JOIN video v ON v.id = f.video_id "
             "WHERE v.state = ? AND f.quality >= ? ORDER BY f.video_id, f.t_ms", (INDEXED, min_quality))

@@ -29,6 +29,15 @@ SORT_KEYS = {"name": lambda v: Path(v.path).name.lower(), "state": lambda v: v.s
              "duration": lambda v: -(v.duration or 0), "size": lambda v: -v.size}
 
 
+def shown_status(index: Index) -> dict:
+    """The counts and daemon state this screen shows, and nothing else: the daemon's uptime and
+    heartbeat change every second, and comparing them would reload the whole library each poll."""
+    status = index.status()
+    daemon = daemon_status(index)
+    status["daemon"] = {key: daemon.get(key) for key in ("running", "queue", "current")}
+    return status
+
+
 class LibraryScreen(ReelprintScreen):
     BINDINGS = [
         ("a", "add_root", "Add root"),
@@ -71,15 +80,12 @@ class LibraryScreen(ReelprintScreen):
     @work(thread=True, exclusive=True, group="library", exit_on_error=False)
     def load(self) -> None:
         with Index.open(self.app.db) as index:
-            status = index.status()
-            status["daemon"] = daemon_status(index)
-            self.post_message(LibraryLoaded(index.videos(), status, index.roots()))
+            self.post_message(LibraryLoaded(index.videos(), shown_status(index), index.roots()))
 
     @work(thread=True, exclusive=True, group="library-poll", exit_on_error=False)
     def poll(self) -> None:
         with Index.open(self.app.db) as index:
-            status = index.status()
-            status["daemon"] = daemon_status(index)
+            status = shown_status(index)
         if status != self.last_status:
             self.load()
 
