@@ -21,6 +21,7 @@ from pathlib import Path
 
 import av
 import av.error
+import cv2
 import numpy as np
 
 from reelprint.errors import DecodeError
@@ -36,6 +37,10 @@ SKIP_B_CODECS = frozenset({"h264"})
 
 # Codecs whose FFmpeg decoder can output a reduced size directly ("lowres").
 LOWRES_CODECS = frozenset({"mjpeg", "jpeg2000"})
+
+# 8-bit pixel formats whose first plane is the luma, at full size.
+LUMA_FIRST_FORMATS = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p",
+                                "yuv440p", "yuvj440p", "yuv411p", "yuv410p", "nv12", "nv21", "gray"})
 
 # The index stores times to the millisecond: a time read back from it may be up to half a
 # millisecond before the frame's own pts.
@@ -277,11 +282,10 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
 
 
 def _decode_from(path: Path, start: float, size: int | None
-                 ) -> Iterator[tuple[float, Callable[[], SampledFrame]]]:
-    """(t, make) for every frame from the keyframe at or before `start` onwards.
+                 ) -> Iterator[tuple[float, av.VideoFrame, tuple[int, int]]]:
+    """(t, frame, output size) for every frame from the keyframe at or before `start` onwards.
 
-    Converting a frame to RGB costs more than decoding it, so callers convert only the frames
-    they keep, by calling `make`.
+    Converting a frame costs more than decoding it, so callers convert only the frames they keep.
     """
     container, stream = _open(path)
     with container:
@@ -295,9 +299,22 @@ def _decode_from(path: Path, start: float, size: int | None
             for frame in container.decode(stream):
                 t = clock.seconds(frame.pts)
                 if t is not None:
-                    yield t, lambda t=t, frame=frame: SampledFrame(t, _to_rgb(frame, *dims), frame.key_frame)
+                    yield t, frame, dims
         except av.error.FFmpegError as exc:
             raise DecodeError(f"{path}: decoding failed ({_reason(exc)})") from None
+
+
+def _to_grey(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
+    """The frame's luma at (width, height). An 8-bit YUV frame's first plane is its luma, a grey
+    picture for free: 0.44 ms a 720p frame with OpenCV's area resize, where swscale took 1.5 ms
+    for grey and 2.2 ms for RGB (measured). Its limited range (16-235) is a linear change of
+    level, which the correlation that compares greys ignores."""
+    if frame.format.name in LUMA_FIRST_FORMATS:
+        plane = frame.planes[0]
+        luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[: frame.height, : frame.width]
+    else:
+        luma = frame.to_ndarray(format="gray")
+    return cv2.resize(luma, (width, height), interpolation=cv2.INTER_AREA)
 
 
 def frames_between(path: Path | str, start: float, end: float, size: int | None = ANALYSIS_SIZE
@@ -306,20 +323,35 @@ def frames_between(path: Path | str, start: float, end: float, size: int | None 
 
     `size=None` keeps the frame's own resolution.
     """
-    for t, make in _decode_from(Path(path), start, size):
+    for t, frame, dims in _frames_within(Path(path), start, end, size):
+        yield SampledFrame(t, _to_rgb(frame, *dims), frame.key_frame)
+
+
+def grey_frames_between(path: Path | str, start: float, end: float, size: int = ANALYSIS_SIZE
+                        ) -> Iterator[tuple[float, np.ndarray]]:
+    """(t, grey image, longest side `size`) of every frame with start <= t <= end: what a fine
+    comparison of pictures needs, at a fifth of the cost of RGB frames."""
+    for t, frame, dims in _frames_within(Path(path), start, end, size):
+        yield t, _to_grey(frame, *dims)
+
+
+def _frames_within(path: Path, start: float, end: float, size: int | None
+                   ) -> Iterator[tuple[float, av.VideoFrame, tuple[int, int]]]:
+    for t, frame, dims in _decode_from(path, start, size):
         if t > end + TIME_TOLERANCE_S:
             break
         if t >= start - TIME_TOLERANCE_S:
-            yield make()
+            yield t, frame, dims
 
 
 def frame_at(path: Path | str, t: float, size: int | None = ANALYSIS_SIZE) -> SampledFrame:
     """The frame on screen at time `t`: the last one starting at or before it."""
     best = None
-    for ft, make in _decode_from(Path(path), t, size):
+    for ft, frame, dims in _decode_from(Path(path), t, size):
         if ft > t + TIME_TOLERANCE_S and best is not None:
             break
-        best = make
+        best = (ft, frame, dims)
     if best is None:
         raise DecodeError(f"{path}: no frame at {t:.2f} s")
-    return best()
+    ft, frame, dims = best
+    return SampledFrame(ft, _to_rgb(frame, *dims), frame.key_frame)

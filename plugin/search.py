@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from reelprint.borders import LetterboxCrop
-from reelprint.decode import frames_between
+from reelprint.decode import grey_frames_between
 from reelprint.errors import DecodeError, ReelprintError
 from reelprint.features import EVIDENCE_MIN_QUALITY, layout_distance
 from reelprint.hashes import hamming
@@ -46,13 +46,20 @@ EXHAUSTIVE_FRAMES = 300_000
 RETRIEVAL_RADIUS = 11
 # Stored frames considered as candidates, best first; the stretches around them are decoded
 # and compared until REFINE_FRAMES frames (~1.2 s of decoding at 360p here: 241 frames of
-# Big Buck Bunny 640x360 took 0.58 s) are spent, or a
-# stretch correlates SURE_NCC or better. A trade: a static camera's other moments correlate
-# 0.95-0.99 with a still, so stopping at 0.97 sometimes settles on the wrong moment there,
-# while a higher bar made stills with a logo (never above ~0.95) spend the whole budget.
+# Big Buck Bunny 640x360 took 0.58 s) are spent, or the search is settled: a moment correlates
+# SURE_NCC or better and at least SETTLE_RIVALS other moments decoded are SETTLE_MARGIN or more
+# behind it. The rivals are what a static camera needs: its other moments correlate 0.95-0.99
+# with a still, so stopping at the first above 0.97 settled on the wrong moment (bottle and
+# one-by-one-person clips, bench/search_accuracy.py), while a film's wrong stretches correlate
+# 0.5-0.8 and settle it two stretches later. A higher SURE_NCC made stills with a logo (never
+# above ~0.95) spend the whole budget.
 SHORTLIST = 40
 REFINE_FRAMES = 500
 SURE_NCC = 0.97
+SETTLE_MARGIN = 0.02
+SETTLE_RIVALS = 2
+# Results of one video this close in time are one moment (two stretches share their boundary).
+SAME_MOMENT_S = 0.5
 # Refinement compares every COARSE_STEP-th decoded frame first (at 25 fps, 8 per second).
 COARSE_STEP = 3
 # Colour-layout distance worth one pHash bit when ranking candidates.
@@ -149,8 +156,8 @@ class Searcher:
             found = self._refine(video_id, start, end, bank, distance)
             if found is not None:
                 refined.append(found)
-            if max(r.alignment.ncc for r in refined) >= SURE_NCC:
-                break
+                if _settled(refined):
+                    break
         refined.sort(key=lambda r: -r.alignment.ncc)
         per_video: dict[int, _Refined] = {}
         for r in refined:
@@ -239,7 +246,7 @@ class Searcher:
         crop = video.crop or LetterboxCrop()
         try:
             # Stored times are float32 seconds: start a millisecond early to keep the keyframe.
-            frames = list(frames_between(video.path, start - 0.001, end, size=REFINE_SIZE))
+            frames = list(grey_frames_between(video.path, start - 0.001, end, size=REFINE_SIZE))
         except DecodeError:
             return None
         if not frames:
@@ -250,10 +257,10 @@ class Searcher:
         # Every COARSE_STEP-th frame with every other template size first, then every frame
         # near the best of those with all sizes.
         picks = range(0, len(frames), COARSE_STEP)
-        coarse = {(form, i): bank.align(frame_grey(form.apply(frames[i].image)), coarse=True)
+        coarse = {(form, i): bank.align(frame_grey(form.apply(frames[i][1])), coarse=True)
                   for form in forms for i in picks}
         crop, centre = max(coarse, key=lambda k: coarse[k].ncc)
-        greys = [frame_grey(crop.apply(f.image)) for f in frames]
+        greys = [frame_grey(crop.apply(image)) for _, image in frames]
         near = range(max(0, centre - COARSE_STEP), min(len(frames), centre + COARSE_STEP + 1))
         alignments = {i: bank.align(greys[i]) for i in near}
         best = max(alignments, key=lambda i: alignments[i].ncc)
@@ -263,8 +270,9 @@ class Searcher:
             lo -= 1
         while hi + 1 < len(same) and same[hi + 1]:
             hi += 1
-        span = (frames[lo].t, frames[hi].t) if frames[hi].t - frames[lo].t >= SPAN_MIN_S else None
-        return _Refined(video_id, frames[best].t, alignments[best], span, distance, crop)
+        times = [t for t, _ in frames]
+        span = (times[lo], times[hi]) if times[hi] - times[lo] >= SPAN_MIN_S else None
+        return _Refined(video_id, times[best], alignments[best], span, distance, crop)
 
     def _crop(self, r: _Refined) -> tuple[int, int, int, int] | None:
         """Where the still sits in the frame, in the video's pixels, when it is a crop."""
@@ -279,6 +287,16 @@ class Searcher:
         # A mirrored variant is the still flipped back, so its box is in the frame's own coordinates.
         sx, sy = cw / FRAME_WIDTH, ch / grey_h
         return (cx + round(x * sx), cy + round(y * sy), round(w * sx), round(h * sy))
+
+
+def _settled(refined: list[_Refined]) -> bool:
+    """Is the best moment so far sure, and clearly ahead of enough other moments?"""
+    best = max(refined, key=lambda r: r.alignment.ncc)
+    if best.alignment.ncc < SURE_NCC:
+        return False
+    rivals = [r.alignment.ncc for r in refined
+              if r.video_id != best.video_id or abs(r.t - best.t) > SAME_MOMENT_S]
+    return len(rivals) >= SETTLE_RIVALS and best.alignment.ncc - max(rivals) >= SETTLE_MARGIN
 
 
 def _same_picture(greys: list[np.ndarray], best: int) -> np.ndarray:
