@@ -124,11 +124,15 @@ def run_fold(media: Path, fold: int, n: int, n_neg: int, seed: int, workdir: Pat
                 if matches:
                     scored.append((matches[0].score, right_video))
                 rows[f"{name}@{half}"].append((right_video, right_time, ms))
-        for _, _, image in random_frames(media, negatives, n_neg, rng):
+        for video, t, image in random_frames(media, negatives, n_neg, rng):
             names = list(TRANSFORMS)
-            still = TRANSFORMS[names[int(rng.integers(len(names)))]](image, rng)
+            name = names[int(rng.integers(len(names)))]
+            still = TRANSFORMS[name](image, rng)
             matches = searcher.search_image(still, top=3)
             false.append(bool(matches))
+            if verbose and matches:
+                got = [(Path(m.path).name, round(m.t, 2), round(m.score, 2), m.distance) for m in matches]
+                print(f"false {name}: {video} t={t:.2f} -> {got}", file=sys.stderr)
             if matches:
                 scored.append((matches[0].score, False))
     return half
@@ -147,8 +151,10 @@ def print_table(rows: dict[str, list[tuple[bool, bool, float]]], false: list[boo
     everything = []
     for name in TRANSFORMS:
         everything += rows[name]
-        print(line(name, rows[name]))
-    print(line("ALL", everything))
+        if rows[name]:
+            print(line(name, rows[name]))
+    if everything:
+        print(line("ALL", everything))
     for half in ("A", "B"):
         data = [d for name in TRANSFORMS for d in rows.get(f"{name}@{half}", [])]
         if data:

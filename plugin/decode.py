@@ -281,9 +281,10 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
         raise DecodeError(f"{path}: truncated (video stops at {last_t:.1f} s of {info.duration:.1f} s)")
 
 
-def _decode_from(path: Path, start: float, size: int | None
+def _decode_from(path: Path, start: float, size: int | None, references_only: bool = False
                  ) -> Iterator[tuple[float, av.VideoFrame, tuple[int, int]]]:
-    """(t, frame, output size) for every frame from the keyframe at or before `start` onwards.
+    """(t, frame, output size) for every frame from the keyframe at or before `start` onwards;
+    with `references_only`, without the B-frames of codecs that can skip them.
 
     Converting a frame costs more than decoding it, so callers convert only the frames they keep.
     """
@@ -291,6 +292,8 @@ def _decode_from(path: Path, start: float, size: int | None
     with container:
         clock = _Clock(stream)
         cc = stream.codec_context
+        if references_only and cc.name in SKIP_B_CODECS:
+            cc.skip_frame = "BIDIR"
         dims = _display_size(stream, size) if size else (cc.width, cc.height)
         try:
             if start > 0 and stream.time_base:
@@ -327,17 +330,18 @@ def frames_between(path: Path | str, start: float, end: float, size: int | None 
         yield SampledFrame(t, _to_rgb(frame, *dims), frame.key_frame)
 
 
-def grey_frames_between(path: Path | str, start: float, end: float, size: int = ANALYSIS_SIZE
-                        ) -> Iterator[tuple[float, np.ndarray]]:
+def grey_frames_between(path: Path | str, start: float, end: float, size: int = ANALYSIS_SIZE,
+                        references_only: bool = False) -> Iterator[tuple[float, np.ndarray]]:
     """(t, grey image, longest side `size`) of every frame with start <= t <= end: what a fine
-    comparison of pictures needs, at a fifth of the cost of RGB frames."""
-    for t, frame, dims in _frames_within(Path(path), start, end, size):
+    comparison of pictures needs, at a fifth of the cost of RGB frames. `references_only` skips
+    the B-frames of H.264 (SKIP_B_CODECS), a frame in 2-4, for 1.6x less decoding."""
+    for t, frame, dims in _frames_within(Path(path), start, end, size, references_only):
         yield t, _to_grey(frame, *dims)
 
 
-def _frames_within(path: Path, start: float, end: float, size: int | None
+def _frames_within(path: Path, start: float, end: float, size: int | None, references_only: bool = False
                    ) -> Iterator[tuple[float, av.VideoFrame, tuple[int, int]]]:
-    for t, frame, dims in _decode_from(path, start, size):
+    for t, frame, dims in _decode_from(path, start, size, references_only):
         if t > end + TIME_TOLERANCE_S:
             break
         if t >= start - TIME_TOLERANCE_S:

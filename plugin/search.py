@@ -20,16 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from reelprint.borders import LetterboxCrop
-from reelprint.decode import grey_frames_between
-from reelprint.errors import DecodeError, ReelprintError
+from reelprint.errors import ReelprintError
 from reelprint.features import EVIDENCE_MIN_QUALITY, layout_distance
 from reelprint.hashes import hamming
 from reelprint.hashscan import near
 from reelprint.images import image_files, load_image
 from reelprint.query import variants
+from reelprint.refine import Refined, pin, refine_stretch
 from reelprint.store import Index
-from reelprint.verify import FRAME_WIDTH, Alignment, TemplateBank, frame_grey
+from reelprint.verify import FRAME_WIDTH, TemplateBank
 
 # Correlation at and above which the best frame of a video is a match. Set on the tuning half of
 # the shared media (bench/search_accuracy.py, half A): the best frame of a wrong video's
@@ -37,6 +36,12 @@ from reelprint.verify import FRAME_WIDTH, Alignment, TemplateBank, frame_grey
 # transformed stills against their true frames gave 37 above 0.82 (misses: a subtitle at 0.63,
 # logos over a video's own bars at 0.67 and 0.46).
 MATCH_MIN_NCC = 0.82
+# A match needs its fine detail to correlate this well too (`verify.detail_ncc`): smooth
+# pictures correlate with many others, their edges do not. Measured on stills of both halves
+# (bench/search_accuracy.py, seeds 11-12): right matches 0.58-1.0; the best frame found for
+# stills of videos not in the index at most 0.45, including one at correlation 0.92 that the
+# correlation alone let through. Checked on a fresh seed afterwards (BENCHMARKS.md).
+MATCH_MIN_DETAIL = 0.5
 # Up to this many stored frames, every one is ranked against the query by pHash and colour
 # layout (13 ms a variant at 300k frames, measured here); beyond it only the frames a popcount
 # scan finds within RETRIEVAL_RADIUS bits of a variant are (bench/search_speed.py).
@@ -60,22 +65,11 @@ SETTLE_MARGIN = 0.02
 SETTLE_RIVALS = 2
 # Results of one video this close in time are one moment (two stretches share their boundary).
 SAME_MOMENT_S = 0.5
-# Refinement compares every COARSE_STEP-th decoded frame first (at 25 fps, 8 per second).
-COARSE_STEP = 3
 # Colour-layout distance worth one pHash bit when ranking candidates.
 LAYOUT_PER_BIT = 4.0
 # Longest stretch decoded after a candidate stored frame: x264's default keyframe interval
 # (250 frames) at 25 fps.
 REFINE_AFTER_S = 10.0
-# Longest side of frames decoded for refinement: more than the comparison's FRAME_WIDTH, so the
-# video's border crop can be applied first.
-REFINE_SIZE = 160
-# A static shot: neighbouring frames whose whole-frame correlation with the best frame is at
-# least this show the same picture (consecutive frames of Chaplin's still shot and of a static
-# camera measured 0.9999-1.0; of Big Buck Bunny in motion 0.95); reported as `span` when it
-# lasts SPAN_MIN_S or more.
-STATIC_MIN_CORR = 0.995
-SPAN_MIN_S = 0.5
 # Report `crop` when the still covers less than this share of the frame's area.
 CROP_MAX_AREA = 0.95
 
@@ -114,19 +108,10 @@ class SearchResult:
         return out
 
 
-def score(ncc: float) -> float:
-    """Correlation -> score: 0 at MATCH_MIN_NCC, 1 at a perfect correlation (can go below 0)."""
-    return (ncc - MATCH_MIN_NCC) / (1.0 - MATCH_MIN_NCC)
-
-
-@dataclass(frozen=True)
-class _Refined:
-    video_id: int
-    t: float
-    alignment: Alignment
-    span: tuple[float, float] | None
-    distance: int
-    crop: LetterboxCrop     # the part of the frame compared: the video's bars cut, or none
+def score(ncc: float, detail: float) -> float:
+    """The weaker of the two correlations, each mapped to 0 at its threshold (MATCH_MIN_NCC,
+    MATCH_MIN_DETAIL) and 1 at a perfect correlation; below 0 is no match."""
+    return min((ncc - MATCH_MIN_NCC) / (1.0 - MATCH_MIN_NCC), (detail - MATCH_MIN_DETAIL) / (1.0 - MATCH_MIN_DETAIL))
 
 
 class Searcher:
@@ -151,29 +136,31 @@ class Searcher:
         if features[0]["quality"] < EVIDENCE_MIN_QUALITY or not len(self.hashes):
             return []
         bank = TemplateBank(hypotheses)
-        refined: list[_Refined] = []
+        refined: list[Refined] = []
         for video_id, start, end, distance in self._candidates(features):
-            found = self._refine(video_id, start, end, bank, distance)
+            found = refine_stretch(self.videos[video_id], start, end, bank, distance)
             if found is not None:
                 refined.append(found)
                 if _settled(refined):
                     break
         refined.sort(key=lambda r: -r.alignment.ncc)
-        per_video: dict[int, _Refined] = {}
+        per_video: dict[int, Refined] = {}
         for r in refined:
             per_video.setdefault(r.video_id, r)
-        refined = list(per_video.values())
+        best = list(per_video.values())
+        scores = [score(r.alignment.ncc, r.detail) for r in best]
         matches = []
-        for i, r in enumerate(refined):
-            if r.alignment.ncc < MATCH_MIN_NCC:
-                break
-            runner_up = refined[i + 1].alignment.ncc if i + 1 < len(refined) else -1.0
+        for i, r in enumerate(best[:top]):
+            if scores[i] < 0:
+                continue
+            r = pin(r, self.videos[r.video_id], bank)
+            mine = max(scores[i], score(r.alignment.ncc, r.detail))
+            runner_up = max(0.0, scores[i + 1]) if i + 1 < len(scores) else 0.0
             variant = bank.variants[r.alignment.variant]
             matches.append(Match(
-                self.videos[r.video_id].path, r.t, score(r.alignment.ncc), r.distance, variant.mirrored,
-                r.span, min(1.0, score(r.alignment.ncc) - max(0.0, score(runner_up))),
-                None if variant.bottom_cut else self._crop(r)))
-        return matches[:top]
+                self.videos[r.video_id].path, r.t, mine, r.distance, variant.mirrored,
+                r.span, min(1.0, mine - runner_up), None if variant.bottom_cut else self._crop(r)))
+        return matches
 
     def _candidates(self, features: list[np.ndarray]) -> list[tuple[int, float, float, int]]:
         """(video id, start, end, pHash distance) of the stretches worth decoding, best first,
@@ -240,41 +227,7 @@ class Searcher:
             return self.layouts[rows]
         return self.index.layouts_of(self.video_ids[rows], self.times[rows])
 
-    def _refine(self, video_id: int, start: float, end: float, bank: TemplateBank, distance: int
-                ) -> _Refined | None:
-        video = self.videos[video_id]
-        crop = video.crop or LetterboxCrop()
-        try:
-            # Stored times are float32 seconds: start a millisecond early to keep the keyframe.
-            frames = list(grey_frames_between(video.path, start - 0.001, end, size=REFINE_SIZE))
-        except DecodeError:
-            return None
-        if not frames:
-            return None
-        # The frame without the video's bars, and, for a video with bars, with them: a still can
-        # keep bars a logo or a player's frame stopped the trimming from seeing.
-        forms = [crop] if crop.is_empty else [crop, LetterboxCrop()]
-        # Every COARSE_STEP-th frame with every other template size first, then every frame
-        # near the best of those with all sizes.
-        picks = range(0, len(frames), COARSE_STEP)
-        coarse = {(form, i): bank.align(frame_grey(form.apply(frames[i][1])), coarse=True)
-                  for form in forms for i in picks}
-        crop, centre = max(coarse, key=lambda k: coarse[k].ncc)
-        greys = [frame_grey(crop.apply(image)) for _, image in frames]
-        near = range(max(0, centre - COARSE_STEP), min(len(frames), centre + COARSE_STEP + 1))
-        alignments = {i: bank.align(greys[i]) for i in near}
-        best = max(alignments, key=lambda i: alignments[i].ncc)
-        same = _same_picture(greys, best)
-        lo = hi = best
-        while lo > 0 and same[lo - 1]:
-            lo -= 1
-        while hi + 1 < len(same) and same[hi + 1]:
-            hi += 1
-        times = [t for t, _ in frames]
-        span = (times[lo], times[hi]) if times[hi] - times[lo] >= SPAN_MIN_S else None
-        return _Refined(video_id, times[best], alignments[best], span, distance, crop)
-
-    def _crop(self, r: _Refined) -> tuple[int, int, int, int] | None:
+    def _crop(self, r: Refined) -> tuple[int, int, int, int] | None:
         """Where the still sits in the frame, in the video's pixels, when it is a crop."""
         video = self.videos[r.video_id]
         if not video.width or not video.height:
@@ -289,7 +242,7 @@ class Searcher:
         return (cx + round(x * sx), cy + round(y * sy), round(w * sx), round(h * sy))
 
 
-def _settled(refined: list[_Refined]) -> bool:
+def _settled(refined: list[Refined]) -> bool:
     """Is the best moment so far sure, and clearly ahead of enough other moments?"""
     best = max(refined, key=lambda r: r.alignment.ncc)
     if best.alignment.ncc < SURE_NCC:
@@ -297,14 +250,6 @@ def _settled(refined: list[_Refined]) -> bool:
     rivals = [r.alignment.ncc for r in refined
               if r.video_id != best.video_id or abs(r.t - best.t) > SAME_MOMENT_S]
     return len(rivals) >= SETTLE_RIVALS and best.alignment.ncc - max(rivals) >= SETTLE_MARGIN
-
-
-def _same_picture(greys: list[np.ndarray], best: int) -> np.ndarray:
-    """Which frames show the picture of frame `best` (correlation of the whole frames)."""
-    stack = np.stack([g.ravel() for g in greys]).astype(np.float32)
-    stack -= stack.mean(axis=1, keepdims=True)
-    stack /= np.linalg.norm(stack, axis=1, keepdims=True) + 1e-6
-    return stack @ stack[best] >= STATIC_MIN_CORR
 
 
 def search_files(index: Index, paths: Sequence[str | Path], top: int = 5,

@@ -10,7 +10,7 @@ Where it peaks is the crop of the frame that the still shows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -29,6 +29,8 @@ SCALES = np.round(np.arange(0.6, 1.0001, 0.05), 3)
 # 4 Big Buck Bunny frames: untouched, the cut one scored 0.0004-0.0037 lower; inside a player
 # window with a control bar (screenshots.player_chrome) it scored 0.025-0.43 higher.
 CUT_HANDICAP = 0.02
+# Blur (pixels at FRAME_WIDTH) whose removal leaves the detail `detail_ncc` compares.
+DETAIL_SIGMA = 1.5
 # A template at most this many rows taller than the frame is trimmed to fit (rounding).
 FIT_SLACK_ROWS = 3
 
@@ -38,6 +40,7 @@ class Alignment:
     ncc: float                     # normalised cross-correlation, -1..1
     variant: int                   # index into the query variants
     box: tuple[int, int, int, int]  # (x, y, w, h) in the compared frame's pixels
+    template: np.ndarray | None = field(default=None, compare=False, repr=False)  # as placed
 
 
 class TemplateBank:
@@ -70,12 +73,30 @@ class TemplateBank:
             result = cv2.matchTemplate(frame, t, cv2.TM_CCOEFF_NORMED)
             _, peak, _, (x, y) = cv2.minMaxLoc(result)
             if peak - self._handicap(i) > best.ncc - self._handicap(best.variant):
-                best = Alignment(float(peak), i, (x, y, tw, th))
+                best = Alignment(float(peak), i, (x, y, tw, th), t)
         return best
 
     def _handicap(self, variant: int) -> float:
         """A hypothesis that drops part of the still wins only when clearly better."""
         return CUT_HANDICAP if self.variants[variant].bottom_cut else 0.0
+
+
+def detail_ncc(frame: np.ndarray, template: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    """Correlation of the fine detail (each image minus its blur) of `template` and the part of
+    `frame` at `box`: smooth pictures (sky, a wall, a dim title) correlate with many others,
+    their edges do not."""
+    x, y, w, h = box
+    a, b = _detail_ranks(frame[y:y + h, x:x + w]), _detail_ranks(template[:h, :w])
+    return float((a * b).sum() / (np.sqrt((a * a).sum() * (b * b).sum()) + 1e-6))
+
+
+def _detail_ranks(image: np.ndarray) -> np.ndarray:
+    """The detail's ranks, centred: a burned-in logo or subtitle's edges are the strongest of a
+    smooth picture, and ranks keep them from outweighing the rest (Spearman, not Pearson)."""
+    d = (image - cv2.GaussianBlur(image, (0, 0), DETAIL_SIGMA)).ravel()
+    ranks = np.empty(d.size, np.float32)
+    ranks[np.argsort(d, kind="stable")] = np.arange(d.size, dtype=np.float32)
+    return ranks - ranks.mean()
 
 
 def frame_grey(image: np.ndarray) -> np.ndarray:

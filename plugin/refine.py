@@ -1,0 +1,131 @@
+"""Finding the moment: a stretch of a candidate video decoded and compared with the still.
+
+The index holds only some frames of each video, so search decodes the stretch after (or before)
+a candidate stored frame and compares its frames with the still (`verify.py`). The decode is
+the cost of a search, so it is kept cheap: luma only, at REFINE_SIZE, and for H.264 the
+reference frames only (B-frames skipped, ~1.6x faster: `decode.SKIP_B_CODECS`), a frame every
+2-4. The one moment that is reported is then pinned to its exact frame by decoding the short
+gap around it in full (`pin`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from reelprint.borders import LetterboxCrop
+from reelprint.decode import grey_frames_between
+from reelprint.errors import DecodeError
+from reelprint.store import VideoRecord
+from reelprint.verify import Alignment, TemplateBank, detail_ncc, frame_grey
+
+# The first pass compares frames at least this far apart (every third frame at 25 fps) with
+# every other template size; the second pass every frame decoded this close to the best of them.
+COARSE_GAP_S = 0.1
+# Longest side of frames decoded: more than the comparison's FRAME_WIDTH, so the video's border
+# crop can be applied first.
+REFINE_SIZE = 160
+# A static shot: neighbouring frames whose whole-frame correlation with the best frame is at
+# least this show the same picture (consecutive frames of Chaplin's still shot and of a static
+# camera measured 0.9999-1.0; of Big Buck Bunny in motion 0.95); reported as `span` when it
+# lasts SPAN_MIN_S or more.
+STATIC_MIN_CORR = 0.995
+SPAN_MIN_S = 0.5
+# Decoded frames further apart than this many frame intervals left frames out (skipped B-frames).
+GAP_FRAMES = 1.5
+
+
+@dataclass(frozen=True)
+class Refined:
+    """The best moment of one decoded stretch."""
+
+    video_id: int
+    t: float
+    alignment: Alignment
+    span: tuple[float, float] | None
+    distance: int           # pHash distance of the still to the candidate stored frame
+    crop: LetterboxCrop     # the part of the frame compared: the video's bars cut, or none
+    detail: float           # correlation of the fine detail at the placement (verify.detail_ncc)
+    gap: tuple[float, float] | None = None  # undecoded frames lie between these times, around t
+
+
+def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateBank, distance: int
+                   ) -> Refined | None:
+    """The frame of `video` between `start` and `end` that best matches the still, or None when
+    the stretch cannot be decoded."""
+    try:
+        # Stored times are float32 seconds: start a millisecond early to keep the keyframe.
+        frames = list(grey_frames_between(video.path, start - 0.001, end, size=REFINE_SIZE,
+                                          references_only=True))
+    except DecodeError:
+        return None
+    if not frames:
+        return None
+    times = np.array([t for t, _ in frames])
+    crop = video.crop or LetterboxCrop()
+    # The frame without the video's bars, and, for a video with bars, with them: a still can
+    # keep bars a logo or a player's frame stopped the trimming from seeing.
+    forms = [crop] if crop.is_empty else [crop, LetterboxCrop()]
+    coarse = {(form, i): bank.align(frame_grey(form.apply(frames[i][1])), coarse=True)
+              for form in forms for i in _spaced(times, COARSE_GAP_S)}
+    crop, centre = max(coarse, key=lambda k: coarse[k].ncc)
+    greys = [frame_grey(crop.apply(image)) for _, image in frames]
+    near = np.flatnonzero(np.abs(times - times[centre]) <= COARSE_GAP_S + 1e-6)
+    alignments = {int(i): bank.align(greys[i]) for i in near}
+    best = max(alignments, key=lambda i: alignments[i].ncc)
+    same = _same_picture(greys, best)
+    lo = hi = best
+    while lo > 0 and same[lo - 1]:
+        lo -= 1
+    while hi + 1 < len(same) and same[hi + 1]:
+        hi += 1
+    span = (float(times[lo]), float(times[hi])) if times[hi] - times[lo] >= SPAN_MIN_S else None
+    found = alignments[best]
+    step = GAP_FRAMES / (video.fps or 25.0)
+    before = float(times[best - 1]) if best > 0 else float(times[best])
+    after = float(times[best + 1]) if best + 1 < len(times) else float(times[best])
+    gap = (before, after) if max(times[best] - before, after - times[best]) > step else None
+    return Refined(video.id, float(times[best]), found, span, distance, crop,
+                   _detail(greys[best], found), gap)
+
+
+def pin(r: Refined, video: VideoRecord, bank: TemplateBank) -> Refined:
+    """`r` at its exact frame: the frames skipped around it decoded and compared too."""
+    if r.gap is None:
+        return r
+    try:
+        frames = list(grey_frames_between(video.path, r.gap[0] - 0.001, r.gap[1], size=REFINE_SIZE))
+    except DecodeError:
+        return r
+    greys = [frame_grey(r.crop.apply(image)) for _, image in frames]
+    alignments = [bank.align(g) for g in greys]
+    if not alignments:
+        return r
+    best = max(range(len(alignments)), key=lambda i: alignments[i].ncc)
+    if alignments[best].ncc <= r.alignment.ncc:
+        return replace(r, gap=None)
+    return replace(r, t=frames[best][0], alignment=alignments[best], gap=None,
+                   detail=_detail(greys[best], alignments[best]))
+
+
+def _detail(grey: np.ndarray, found: Alignment) -> float:
+    return -1.0 if found.template is None else detail_ncc(grey, found.template, found.box)
+
+
+def _spaced(times: np.ndarray, gap: float) -> list[int]:
+    """Indices of frames at least `gap` seconds apart, from the first."""
+    picks, last = [], -np.inf
+    for i, t in enumerate(times):
+        if t >= last + gap - 1e-6:
+            picks.append(i)
+            last = t
+    return picks
+
+
+def _same_picture(greys: list[np.ndarray], best: int) -> np.ndarray:
+    """Which frames show the picture of frame `best` (correlation of the whole frames)."""
+    stack = np.stack([g.ravel() for g in greys]).astype(np.float32)
+    stack -= stack.mean(axis=1, keepdims=True)
+    stack /= np.linalg.norm(stack, axis=1, keepdims=True) + 1e-6
+    return stack @ stack[best] >= STATIC_MIN_CORR
