@@ -216,3 +216,38 @@ def covered(segments: list[Segment], side: str) -> float:
             total += end - max(start, reach)
             reach = end
     return total
+
+
+# A seed (one stored frame matched, too few to align) is worth decoding when at its offset at
+# least this many stored frames of A have a frame of B within LOOSE_MATCH_BITS: the seed and
+# one more. The missed crop, logo and excerpt pairs of bench/dupes_accuracy.py had 2-11.
+SEED_MIN_LOOSE = 2
+
+
+def plausible_at(a: Track, b: Track, offset: float, mirrored: bool) -> bool:
+    """Whether B may show A at `t_b = t_a + offset` though too few frames matched to align: at
+    least SEED_MIN_LOOSE frames of A have a frame of B within LOOSE_MATCH_BITS near that offset
+    (OFFSET_TOLERANCE_S), and the moments where both have a frame (CONTRADICTION_WINDOW_S) agree
+    at least LOOSE_MIN_AGREEMENT of the time. Looks only near the offset: cheap for many seeds."""
+    hb = mirror_phash(b.phash) if mirrored else b.phash
+    ia, ib, gap = _near_offset(a.t[a.evidence], b.t[b.evidence], offset, OFFSET_TOLERANCE_S)
+    pa, pb = a.phash[a.evidence][ia], hb[b.evidence][ib]
+    dist = hamming(pa, pb)
+    if len(np.unique(ia[dist <= LOOSE_MATCH_BITS])) < SEED_MIN_LOOSE:
+        return False
+    same = gap <= CONTRADICTION_WINDOW_S
+    agree = len(np.unique(ia[same & (dist <= CONTRADICTION_BITS)]))
+    against = len(np.unique(ia[same])) - agree
+    return agree >= LOOSE_MIN_AGREEMENT * (agree + against)
+
+
+def _near_offset(ta: np.ndarray, tb: np.ndarray, offset: float, tolerance: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, |t_b[j] - t_a[i] - offset|) of every frame pair within `tolerance` of the offset;
+    `tb` sorted."""
+    lo = np.searchsorted(tb, ta + offset - tolerance, side="left")
+    hi = np.searchsorted(tb, ta + offset + tolerance, side="right")
+    counts = hi - lo
+    i = np.repeat(np.arange(len(ta)), counts)
+    j = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
+    return i, j, np.abs(tb[j] - ta[i] - offset)

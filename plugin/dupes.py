@@ -17,10 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reelprint.align import MIN_SUPPORT, Segment, Track, align, covered
+from reelprint import confirm
+from reelprint.align import MIN_SUPPORT, Segment, Track, align, covered, mirror_phash, plausible_at
+from reelprint.borders import LetterboxCrop
 from reelprint.candidates import BlockIndex, Candidates, FrameTable
 from reelprint.errors import ReelprintError
 from reelprint.features import EVIDENCE_MIN_QUALITY
+from reelprint.hashes import hamming
 from reelprint.library import TRASH_DIR
 from reelprint.rhythm import RhythmIndex
 from reelprint.store import Index, VideoRecord
@@ -41,6 +44,10 @@ TRIM_MAX_SHARE = 0.25
 # are dropped. Three: two episodes sharing an intro are already an overlap, not a duplicate;
 # a third and fourth make the intro recurring. Seven encodes of one chair clip are one cluster.
 RECURRING_MIN_CLUSTERS = 3
+# Rounds of chain hypotheses (`confirm.chain_hypotheses`): a pair confirmed in one round can
+# imply more in the next (a crop of a film, then its excerpt's crop). Two covered every chain
+# of bench/dupes_accuracy.py; each round only adds pairs, so more cost only time.
+CHAIN_ROUNDS = 2
 
 Progress = Callable[[float, str], None]
 
@@ -118,6 +125,7 @@ class PairFinder:
         self.found: dict[tuple[int, int], Pair] = {}
         self._p = self._q = np.zeros(0, np.int64)
         self._row_of: dict[int, np.ndarray] | None = None
+        self._looked: set[tuple[int, int, int, bool]] = set()   # weak hypotheses already settled
 
     def all_pairs(self, progress: Progress | None = None) -> list[Pair]:
         """Every related pair in the library."""
@@ -125,6 +133,7 @@ class PairFinder:
         self.found = {}
         self._p, self._q = candidates.p, candidates.q
         self._compare(candidates, self.rhythm.all_pairs(), progress)
+        self._confirm_weak(candidates)
         return sorted(self.found.values(), key=lambda p: (p.a, p.b))
 
     def add(self, video_id: int, progress: Progress | None = None) -> list[Pair]:
@@ -146,6 +155,7 @@ class PairFinder:
         candidates = self.blocks.pairs_for(new_rows)
         self._p, self._q = np.concatenate([self._p, candidates.p]), np.concatenate([self._q, candidates.q])
         self._compare(candidates, self.rhythm.pairs_for(new_rows), progress)
+        self._confirm_weak(candidates)
         return sorted((p for p in self.found.values() if video_id in (p.a_id, p.b_id)), key=lambda p: (p.a, p.b))
 
     def _rows(self, video_id: int) -> np.ndarray:
@@ -194,6 +204,60 @@ class PairFinder:
         else:
             self.found[key] = pair if verdict is None else _with_verdict(pair, verdict)
 
+    def _confirm_weak(self, candidates: Candidates) -> None:
+        """Pairs the strict stage could not settle, checked on decoded pictures (`confirm.py`):
+        seeds (one matched stored frame, plausible at its offset), then chains of found pairs."""
+        seeds = []
+        for key, (p, q) in _first_match(candidates, self.table.video).items():
+            if key in self.found:
+                continue
+            p, q = (p, q) if self.table.video[p] == key[0] else (q, p)
+            hp, hq = self.table.phash[p], self.table.phash[q]
+            mirrored = bool(hamming(mirror_phash(hp), hq) < hamming(hp, hq))
+            offset = float(self.table.t[q] - self.table.t[p])
+            if plausible_at(self._track(key[0]), self._track(key[1]), offset, mirrored):
+                seeds.append(confirm.Hypothesis(key[0], key[1], offset, mirrored))
+        for hypothesis in seeds:
+            self._check(hypothesis)
+        for _ in range(CHAIN_ROUNDS):
+            edges = [confirm.Edge(p.a_id, p.b_id, p.offset, p.mirrored, p.kind != OVERLAP, p.a_span, p.b_span)
+                     for p in self.found.values()]
+            fresh = [h for h in confirm.chain_hypotheses(edges) if not self._settled(h)]
+            if not fresh:
+                break
+            for hypothesis in fresh:
+                self._check(hypothesis)
+
+    def _settled(self, h: confirm.Hypothesis) -> bool:
+        return (min(h.a_id, h.b_id), max(h.a_id, h.b_id), round(h.offset * 10), h.mirrored) in self._looked
+
+    def _check(self, h: confirm.Hypothesis) -> None:
+        """Decode (or read back) one weak hypothesis and keep the pair it confirms."""
+        a, b = self.videos[h.a_id], self.videos[h.b_id]
+        if (a.signature or "") > (b.signature or ""):  # kept results are in the smaller signature's time
+            a, b, h = b, a, confirm.Hypothesis(h.b_id, h.a_id, -h.offset, h.mirrored)
+        key = (min(a.id, b.id), max(a.id, b.id))
+        self._looked.add((key[0], key[1], round(h.offset * 10), h.mirrored))
+        verdict = self.decisions.get(frozenset((a.signature, b.signature))) if a.signature and b.signature else None
+        if key in self.found or verdict == NOT_DUPLICATE:
+            return
+        lo, hi = max(0.0, -h.offset), min(self._track(a.id).duration, self._track(b.id).duration - h.offset)
+        offset_ms = round(h.offset * 1000)
+        kept = self.index.confirmation(a.signature, b.signature, offset_ms, h.mirrored) \
+            if a.signature and b.signature else None
+        if kept is None:
+            stored = np.concatenate([self.table.t[self._rows(a.id)], self.table.t[self._rows(b.id)] - h.offset])
+            looked = confirm.look(a.path, a.crop or LetterboxCrop(), b.path, b.crop or LetterboxCrop(), h,
+                                  confirm.moments(lo, hi, stored))
+            if a.signature and b.signature and not np.isnan(looked.similarity).all():
+                self.index.keep_confirmation(a.signature, b.signature, offset_ms, h.mirrored,
+                                             np.stack([looked.times, looked.similarity], axis=1))
+        else:
+            looked = confirm.Looked(kept[:, 0].astype(np.float64), kept[:, 1].astype(np.float64))
+        pair = classify(a, b, confirm.segments(looked, h, lo, hi))
+        if pair is not None:
+            self.found[key] = pair if verdict is None else _with_verdict(pair, verdict)
+
     def _recurring(self) -> np.ndarray:
         """Per table row: the frame matched frames in RECURRING_MIN_CLUSTERS or more clusters of
         videos other than its own (a cluster: videos joined by duplicate or contains pairs)."""
@@ -205,6 +269,19 @@ class PairFinder:
         other = cp != cq
         links = np.unique(np.concatenate([(self._p[other] << 32) | cq[other], (self._q[other] << 32) | cp[other]]))
         return np.bincount(links >> 32, minlength=len(ids)) >= RECURRING_MIN_CLUSTERS
+
+
+def _first_match(candidates: Candidates, video: np.ndarray) -> dict[tuple[int, int], tuple[int, int]]:
+    """(row, row) of the one matched frame pair of each candidate below MIN_SUPPORT."""
+    weak = {k for k, n in candidates.pairs.items() if n < MIN_SUPPORT}
+    out: dict[tuple[int, int], tuple[int, int]] = {}
+    if not weak:
+        return out
+    va, vb = video[candidates.p], video[candidates.q]
+    lo, hi = np.minimum(va, vb), np.maximum(va, vb)
+    for i in np.flatnonzero(np.isin((lo << 32) | hi, [(k[0] << 32) | k[1] for k in weak])).tolist():
+        out.setdefault((int(lo[i]), int(hi[i])), (int(candidates.p[i]), int(candidates.q[i])))
+    return out
 
 
 def components(edges: list[tuple[Hashable, Hashable]]) -> list[set]:
