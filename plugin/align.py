@@ -227,18 +227,22 @@ SEED_MIN_LOOSE = 2
 def plausible_at(a: Track, b: Track, offset: float, mirrored: bool) -> bool:
     """Whether B may show A at `t_b = t_a + offset` though too few frames matched to align: at
     least SEED_MIN_LOOSE frames of A have a frame of B within LOOSE_MATCH_BITS near that offset
-    (OFFSET_TOLERANCE_S), and the moments where both have a frame (CONTRADICTION_WINDOW_S) agree
-    at least LOOSE_MIN_AGREEMENT of the time. Looks only near the offset: cheap for many seeds."""
+    (OFFSET_TOLERANCE_S), and between the first and the last of them, the moments where both
+    have a frame (CONTRADICTION_WINDOW_S) agree at least LOOSE_MIN_AGREEMENT of the time (outside
+    that stretch they may differ: the two may share only a segment). Looks only near the offset,
+    so it is cheap enough for every seed."""
     hb = mirror_phash(b.phash) if mirrored else b.phash
-    ia, ib, gap = _near_offset(a.t[a.evidence], b.t[b.evidence], offset, OFFSET_TOLERANCE_S)
-    pa, pb = a.phash[a.evidence][ia], hb[b.evidence][ib]
-    dist = hamming(pa, pb)
-    if len(np.unique(ia[dist <= LOOSE_MATCH_BITS])) < SEED_MIN_LOOSE:
+    ta = a.t[a.evidence]
+    ia, ib, gap = _near_offset(ta, b.t[b.evidence], offset, OFFSET_TOLERANCE_S)
+    dist = hamming(a.phash[a.evidence][ia], hb[b.evidence][ib])
+    loose = np.unique(ia[dist <= LOOSE_MATCH_BITS])
+    if len(loose) < SEED_MIN_LOOSE:
         return False
-    same = gap <= CONTRADICTION_WINDOW_S
-    agree = len(np.unique(ia[same & (dist <= CONTRADICTION_BITS)]))
-    against = len(np.unique(ia[same])) - agree
-    return agree >= LOOSE_MIN_AGREEMENT * (agree + against)
+    inside = (ta[ia] >= ta[loose[0]]) & (ta[ia] <= ta[loose[-1]])
+    same = inside & (gap <= CONTRADICTION_WINDOW_S)
+    agree = np.union1d(loose, ia[same & (dist <= CONTRADICTION_BITS)])
+    against = np.setdiff1d(ia[same], agree)
+    return len(agree) >= LOOSE_MIN_AGREEMENT * (len(agree) + len(against))
 
 
 def _near_offset(ta: np.ndarray, tb: np.ndarray, offset: float, tolerance: float

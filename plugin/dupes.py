@@ -222,7 +222,8 @@ class PairFinder:
         for _ in range(CHAIN_ROUNDS):
             edges = [confirm.Edge(p.a_id, p.b_id, p.offset, p.mirrored, p.kind != OVERLAP, p.a_span, p.b_span)
                      for p in self.found.values()]
-            fresh = [h for h in confirm.chain_hypotheses(edges) if not self._settled(h)]
+            fresh = [h for h in confirm.chain_hypotheses(edges) if not self._settled(h)
+                     and plausible_at(self._track(h.a_id), self._track(h.b_id), h.offset, h.mirrored)]
             if not fresh:
                 break
             for hypothesis in fresh:
