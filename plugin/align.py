@@ -218,31 +218,24 @@ def covered(segments: list[Segment], side: str) -> float:
     return total
 
 
-# A seed (one stored frame matched, too few to align) is worth decoding when at its offset at
-# least this many stored frames of A have a frame of B within LOOSE_MATCH_BITS: the seed and
-# one more. The missed crop, logo and excerpt pairs of bench/dupes_accuracy.py had 2-11.
-SEED_MIN_LOOSE = 2
-
-
-def plausible_at(a: Track, b: Track, offset: float, mirrored: bool) -> bool:
+def plausible_at(a: Track, b: Track, offset: float, mirrored: bool, min_loose: int, agree_bits: int,
+                 partial: bool) -> bool:
     """Whether B may show A at `t_b = t_a + offset` though too few frames matched to align: at
-    least SEED_MIN_LOOSE frames of A have a frame of B within LOOSE_MATCH_BITS near that offset
-    (OFFSET_TOLERANCE_S), and between the first and the last of them, the moments where both
-    have a frame (CONTRADICTION_WINDOW_S) agree at least LOOSE_MIN_AGREEMENT of the time (outside
-    that stretch they may differ: the two may share only a segment). Looks only near the offset,
-    so it is cheap enough for every seed."""
+    least `min_loose` frames of A have a frame of B within LOOSE_MATCH_BITS at that moment
+    (CONTRADICTION_WINDOW_S), and at least LOOSE_MIN_AGREEMENT of the moments where both have a
+    frame are within `agree_bits`: all such moments, or with `partial` only those between the
+    first and the last loose match (the two may share only a segment). Looks only near the
+    offset, so it is cheap enough for every one-frame coincidence of a large library."""
     hb = mirror_phash(b.phash) if mirrored else b.phash
     ta = a.t[a.evidence]
-    ia, ib, gap = _near_offset(ta, b.t[b.evidence], offset, OFFSET_TOLERANCE_S)
+    ia, ib, _ = _near_offset(ta, b.t[b.evidence], offset, CONTRADICTION_WINDOW_S)
     dist = hamming(a.phash[a.evidence][ia], hb[b.evidence][ib])
     loose = np.unique(ia[dist <= LOOSE_MATCH_BITS])
-    if len(loose) < SEED_MIN_LOOSE:
+    if len(loose) < min_loose:
         return False
-    inside = (ta[ia] >= ta[loose[0]]) & (ta[ia] <= ta[loose[-1]])
-    same = inside & (gap <= CONTRADICTION_WINDOW_S)
-    agree = np.union1d(loose, ia[same & (dist <= CONTRADICTION_BITS)])
-    against = np.setdiff1d(ia[same], agree)
-    return len(agree) >= LOOSE_MIN_AGREEMENT * (len(agree) + len(against))
+    inside = (ta[ia] >= ta[loose[0]]) & (ta[ia] <= ta[loose[-1]]) if partial else np.ones(len(ia), bool)
+    agree = np.unique(ia[inside & (dist <= agree_bits)])
+    return len(agree) >= LOOSE_MIN_AGREEMENT * len(np.unique(ia[inside]))
 
 
 def _near_offset(ta: np.ndarray, tb: np.ndarray, offset: float, tolerance: float

@@ -34,13 +34,18 @@ from reelprint.errors import DecodeError
 from reelprint.query import QueryVariant, grey
 from reelprint.verify import TemplateBank, frame_grey
 
-# Correlation at or above which two moments show the same picture. Measured on generated clips
-# (tests/test_dupes_confirm.py's calibration films, not the benchmark's): a 7% crop, a large
-# logo and a colour grade correlated 0.90-0.99 with the original at the same moment, unrelated
-# films of one colour scheme and episodes after their shared intro 0.35-0.75.
+# Which comparison the kept per-moment similarities came from (`picture_similarity`, the moment
+# choice and the decode size): bump it when they change, so older results are decoded again.
+METHOD = 1
+# Similarity at or above which two moments show the same picture. Measured on clips made for it
+# (bench/confirm_calibration.py; seeds and tint not in bench/dupes_accuracy.py): a moment of a
+# 7% crop, a colour grade, a mirror or a 4:3 cut scored 0.99-1.0 against the original, a large
+# logo 0.93-0.99, a crop with a logo 0.75-0.99 (5th percentile 0.81); moments of unrelated films
+# scored a median 0.57, at most 0.93 (99th percentile 0.91). Single unrelated moments do clear
+# it; never three in a row, which is what MIN_MOMENTS asks.
 SAME_PICTURE_NCC = 0.85
-# Moments a confirmed segment needs, all agreeing, none disagreeing between them: one moment
-# can agree by chance (two dark shots), three in a row of distinct shots did not.
+# Moments a confirmed segment needs, all agreeing, none disagreeing between them: unrelated films
+# agreed at up to two moments in a row (bench/confirm_calibration.py), never three.
 MIN_MOMENTS = 3
 # At most this many moments per hypothesis (~30 ms of comparing and a few seeks each).
 MAX_MOMENTS = 12
@@ -142,12 +147,12 @@ def _placed(template_image: np.ndarray, frame_image: np.ndarray) -> tuple[float,
 
 
 def picture_similarity(a: np.ndarray, b: np.ndarray, mirrored: bool) -> float:
-    """How surely two decoded pictures (bars cut) show the same thing, -1..1: one placed in the
-    other where it fits best (whichever is the crop of the other), B flipped first when
-    `mirrored`; the tiles' median correlation there, or the whole's when it is higher."""
+    """How surely two decoded pictures (bars cut) show the same thing, -1..1: each placed in the
+    other where it fits best (one may be a crop of the other), B flipped first when `mirrored`;
+    at the better placement, the whole's correlation or the tiles' median, whichever is higher
+    (a logo pulls the whole's down and the placement with it, so both placements are scored)."""
     b = np.ascontiguousarray(b[:, ::-1]) if mirrored else b
-    whole, tiles = max(_placed(a, b), _placed(b, a))
-    return whole if np.isnan(tiles) else max(whole, tiles)
+    return max(np.nanmax(_placed(a, b)), np.nanmax(_placed(b, a)))
 
 
 def look(path_a: str, crop_a: LetterboxCrop, path_b: str, crop_b: LetterboxCrop, hypothesis: Hypothesis,

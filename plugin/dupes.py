@@ -18,7 +18,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from reelprint import confirm
-from reelprint.align import MIN_SUPPORT, Segment, Track, align, covered, mirror_phash, plausible_at
+from reelprint.align import (
+    CONTRADICTION_BITS,
+    LOOSE_MATCH_BITS,
+    LOOSE_MIN_SUPPORT,
+    MIN_SUPPORT,
+    Segment,
+    Track,
+    align,
+    covered,
+    mirror_phash,
+    plausible_at,
+)
 from reelprint.borders import LetterboxCrop
 from reelprint.candidates import BlockIndex, Candidates, FrameTable
 from reelprint.errors import ReelprintError
@@ -48,6 +59,15 @@ RECURRING_MIN_CLUSTERS = 3
 # imply more in the next (a crop of a film, then its excerpt's crop). Two covered every chain
 # of bench/dupes_accuracy.py; each round only adds pairs, so more cost only time.
 CHAIN_ROUNDS = 2
+# What the stored frames must show at a hypothesis' offset before it is decoded
+# (`align.plausible_at`). A seed is one coincidence among many (58,843 in the 1M-frame speed
+# benchmark of random hashes): like a shot-rhythm candidate it needs LOOSE_MIN_SUPPORT loose
+# matches, and the frames that meet anywhere in the two videos' overlap must be loose matches
+# too (agreement up to CONTRADICTION_BITS, between the matches only, let 3,303 of those random
+# coincidences through with two matches, 119 with three). So a seed stands for a whole copy (a
+# large logo, a fixed keyframe grid); shared segments come through chains. A chain has two
+# found pairs behind it already: two loose matches and no contradiction between them do.
+CHAIN_MIN_LOOSE = 2
 
 Progress = Callable[[float, str], None]
 
@@ -126,6 +146,7 @@ class PairFinder:
         self._p = self._q = np.zeros(0, np.int64)
         self._row_of: dict[int, np.ndarray] | None = None
         self._looked: set[tuple[int, int, int, bool]] = set()   # weak hypotheses already settled
+        self.decoded = 0   # weak hypotheses checked by decoding (not read back from the index)
 
     def all_pairs(self, progress: Progress | None = None) -> list[Pair]:
         """Every related pair in the library."""
@@ -215,7 +236,8 @@ class PairFinder:
             hp, hq = self.table.phash[p], self.table.phash[q]
             mirrored = bool(hamming(mirror_phash(hp), hq) < hamming(hp, hq))
             offset = float(self.table.t[q] - self.table.t[p])
-            if plausible_at(self._track(key[0]), self._track(key[1]), offset, mirrored):
+            if plausible_at(self._track(key[0]), self._track(key[1]), offset, mirrored,
+                            LOOSE_MIN_SUPPORT, LOOSE_MATCH_BITS, partial=False):
                 seeds.append(confirm.Hypothesis(key[0], key[1], offset, mirrored))
         for hypothesis in seeds:
             self._check(hypothesis)
@@ -223,7 +245,8 @@ class PairFinder:
             edges = [confirm.Edge(p.a_id, p.b_id, p.offset, p.mirrored, p.kind != OVERLAP, p.a_span, p.b_span)
                      for p in self.found.values()]
             fresh = [h for h in confirm.chain_hypotheses(edges) if not self._settled(h)
-                     and plausible_at(self._track(h.a_id), self._track(h.b_id), h.offset, h.mirrored)]
+                     and plausible_at(self._track(h.a_id), self._track(h.b_id), h.offset, h.mirrored,
+                                      CHAIN_MIN_LOOSE, CONTRADICTION_BITS, partial=True)]
             if not fresh:
                 break
             for hypothesis in fresh:
@@ -244,14 +267,15 @@ class PairFinder:
             return
         lo, hi = max(0.0, -h.offset), min(self._track(a.id).duration, self._track(b.id).duration - h.offset)
         offset_ms = round(h.offset * 1000)
-        kept = self.index.confirmation(a.signature, b.signature, offset_ms, h.mirrored) \
+        kept = self.index.confirmation(a.signature, b.signature, offset_ms, h.mirrored, confirm.METHOD) \
             if a.signature and b.signature else None
         if kept is None:
+            self.decoded += 1
             stored = np.concatenate([self.table.t[self._rows(a.id)], self.table.t[self._rows(b.id)] - h.offset])
             looked = confirm.look(a.path, a.crop or LetterboxCrop(), b.path, b.crop or LetterboxCrop(), h,
                                   confirm.moments(lo, hi, stored))
             if a.signature and b.signature and not np.isnan(looked.similarity).all():
-                self.index.keep_confirmation(a.signature, b.signature, offset_ms, h.mirrored,
+                self.index.keep_confirmation(a.signature, b.signature, offset_ms, h.mirrored, confirm.METHOD,
                                              np.stack([looked.times, looked.similarity], axis=1))
         else:
             looked = confirm.Looked(kept[:, 0].astype(np.float64), kept[:, 1].astype(np.float64))

@@ -96,10 +96,11 @@ class Confirmation(BaseModel):
     signature_b = TextField()
     offset_ms = IntegerField()
     mirrored = BooleanField()
+    method = IntegerField()     # confirm.METHOD: results of an older comparison are not reused
     moments = BlobField()
 
     class Meta:
-        indexes = ((("signature_a", "signature_b", "offset_ms", "mirrored"), True),)
+        indexes = ((("signature_a", "signature_b", "offset_ms", "mirrored", "method"), True),)
 
 
 class Request(BaseModel):
