@@ -81,7 +81,7 @@ def main() -> int:
         pairs = finder.all_pairs()
         t2 = time.perf_counter()
         found = sum(1 for p in pairs if p.kind == DUPLICATE and "copy" in p.b + p.a)
-        weak = (len(finder._looked), finder.decoded)
+        weak = (finder.weak_checked, finder.decoded)
         # The new video is another re-encode of a film in the library: one pair to find.
         rng = np.random.default_rng(time.time_ns())
         source = index.video(f"/lib/film{args.videos // 2:05d}.mp4")

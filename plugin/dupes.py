@@ -146,7 +146,9 @@ class PairFinder:
         self._p = self._q = np.zeros(0, np.int64)
         self._row_of: dict[int, np.ndarray] | None = None
         self._looked: set[tuple[int, int, int, bool]] = set()   # weak hypotheses already settled
-        self.decoded = 0   # weak hypotheses checked by decoding (not read back from the index)
+        self._recurring_only: set[tuple[int, int]] = set()      # pairs sharing only recurring content
+        self.weak_checked = 0   # weak hypotheses judged on pictures...
+        self.decoded = 0        # ...of which decoded now (the rest read back from the index)
 
     def all_pairs(self, progress: Progress | None = None) -> list[Pair]:
         """Every related pair in the library."""
@@ -210,6 +212,8 @@ class PairFinder:
         for key in keys:
             if key in self.found and self.found[key].kind == OVERLAP:
                 self._judge(key, recurring, at_offset[key])
+                if key not in self.found:  # it rested on recurring content: not for the weak stage either
+                    self._recurring_only.add(key)
         if progress is not None:
             progress(1.0, "")
 
@@ -236,9 +240,10 @@ class PairFinder:
             hp, hq = self.table.phash[p], self.table.phash[q]
             mirrored = bool(hamming(mirror_phash(hp), hq) < hamming(hp, hq))
             offset = float(self.table.t[q] - self.table.t[p])
-            if plausible_at(self._track(key[0]), self._track(key[1]), offset, mirrored,
-                            LOOSE_MIN_SUPPORT, LOOSE_MATCH_BITS, partial=False):
-                seeds.append(confirm.Hypothesis(key[0], key[1], offset, mirrored))
+            seed = confirm.Hypothesis(key[0], key[1], offset, mirrored)
+            if not self._settled(seed) and plausible_at(self._track(key[0]), self._track(key[1]), offset, mirrored,
+                                                        LOOSE_MIN_SUPPORT, LOOSE_MATCH_BITS, partial=False):
+                seeds.append(seed)
         for hypothesis in seeds:
             self._check(hypothesis)
         for _ in range(CHAIN_ROUNDS):
@@ -253,7 +258,7 @@ class PairFinder:
                 self._check(hypothesis)
 
     def _settled(self, h: confirm.Hypothesis) -> bool:
-        return (min(h.a_id, h.b_id), max(h.a_id, h.b_id), round(h.offset * 10), h.mirrored) in self._looked
+        return _hypothesis_key(h) in self._looked
 
     def _check(self, h: confirm.Hypothesis) -> None:
         """Decode (or read back) one weak hypothesis and keep the pair it confirms."""
@@ -261,10 +266,11 @@ class PairFinder:
         if (a.signature or "") > (b.signature or ""):  # kept results are in the smaller signature's time
             a, b, h = b, a, confirm.Hypothesis(h.b_id, h.a_id, -h.offset, h.mirrored)
         key = (min(a.id, b.id), max(a.id, b.id))
-        self._looked.add((key[0], key[1], round(h.offset * 10), h.mirrored))
+        self._looked.add(_hypothesis_key(h))
         verdict = self.decisions.get(frozenset((a.signature, b.signature))) if a.signature and b.signature else None
-        if key in self.found or verdict == NOT_DUPLICATE:
+        if key in self.found or key in self._recurring_only or verdict == NOT_DUPLICATE:
             return
+        self.weak_checked += 1
         lo, hi = max(0.0, -h.offset), min(self._track(a.id).duration, self._track(b.id).duration - h.offset)
         offset_ms = round(h.offset * 1000)
         kept = self.index.confirmation(a.signature, b.signature, offset_ms, h.mirrored, confirm.METHOD) \
@@ -294,6 +300,12 @@ class PairFinder:
         other = cp != cq
         links = np.unique(np.concatenate([(self._p[other] << 32) | cq[other], (self._q[other] << 32) | cp[other]]))
         return np.bincount(links >> 32, minlength=len(ids)) >= RECURRING_MIN_CLUSTERS
+
+
+def _hypothesis_key(h: confirm.Hypothesis) -> tuple[int, int, int, bool]:
+    """(smaller id, larger id, offset from the smaller's time in tenths of a second, mirrored)."""
+    offset = h.offset if h.a_id < h.b_id else -h.offset
+    return min(h.a_id, h.b_id), max(h.a_id, h.b_id), round(offset * 10), h.mirrored
 
 
 def _first_match(candidates: Candidates, video: np.ndarray) -> dict[tuple[int, int], tuple[int, int]]:
