@@ -25,12 +25,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from reelprint.align import EXTEND_MAX_S, Segment
 from reelprint.borders import LetterboxCrop
 from reelprint.decode import frame_at, frames_between
 from reelprint.errors import DecodeError
+from reelprint.features import EVIDENCE_MIN_QUALITY, quality_batch
 from reelprint.query import QueryVariant, grey
 from reelprint.verify import TemplateBank, frame_grey
 
@@ -61,6 +63,8 @@ TILES = 4
 TILE_MIN_STD = 4.0
 # Longest side of decoded frames: above the comparison width, so borders can be cut first.
 DECODE_SIZE = 160
+# Pictures with a side under this many pixels (after bars are cut) are not compared.
+MIN_SIDE = 8
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,8 @@ def picture_similarity(a: np.ndarray, b: np.ndarray, mirrored: bool) -> float:
 
 def look(path_a: str, crop_a: LetterboxCrop, path_b: str, crop_b: LetterboxCrop, hypothesis: Hypothesis,
          times: np.ndarray) -> Looked:
-    """Decode A at each time and B around the matching time; the best correlation per moment."""
+    """Decode A at each time and B around the matching time; the best similarity per moment
+    (nan where A's picture is flat or black, never evidence, or a frame could not be decoded)."""
     similarity = np.full(len(times), np.nan)
     for i, t in enumerate(times.tolist()):
         try:
@@ -167,9 +172,16 @@ def look(path_a: str, crop_a: LetterboxCrop, path_b: str, crop_b: LetterboxCrop,
                   frames_between(Path(path_b), max(0.0, t_b - WINDOW_S), t_b + WINDOW_S, size=DECODE_SIZE)]
         except (DecodeError, OSError):
             continue
-        if bs and min(a.shape[:2]) >= 8:
-            similarity[i] = max(picture_similarity(a, b, hypothesis.mirrored) for b in bs if min(b.shape[:2]) >= 8)
+        bs = [b for b in bs if min(b.shape[:2]) >= MIN_SIDE]
+        if bs and min(a.shape[:2]) >= MIN_SIDE and _has_detail(a):
+            similarity[i] = max(picture_similarity(a, b, hypothesis.mirrored) for b in bs)
     return Looked(np.asarray(times, np.float64), similarity)
+
+
+def _has_detail(image: np.ndarray) -> bool:
+    """Not black, white, flat or a deep fade: the index's own bar for evidence."""
+    small = cv2.resize(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), (32, 32), interpolation=cv2.INTER_AREA)
+    return int(quality_batch(small[None])[0]) >= EVIDENCE_MIN_QUALITY
 
 
 def segments(looked: Looked, hypothesis: Hypothesis, lo: float, hi: float) -> list[Segment]:
