@@ -68,6 +68,8 @@ CHAIN_ROUNDS = 2
 # large logo, a fixed keyframe grid); shared segments come through chains. A chain has two
 # found pairs behind it already: two loose matches and no contradiction between them do.
 CHAIN_MIN_LOOSE = 2
+# Share of the progress bar for the strict stages; the rest is the weak pairs' decoding.
+STRICT_SHARE = 0.8
 
 Progress = Callable[[float, str], None]
 
@@ -147,6 +149,7 @@ class PairFinder:
         self._row_of: dict[int, np.ndarray] | None = None
         self._looked: set[tuple[int, int, int, bool]] = set()   # weak hypotheses already settled
         self._recurring_only: set[tuple[int, int]] = set()      # pairs sharing only recurring content
+        self._implausible: set[tuple] = set()                   # (hypothesis, bar) judged not worth decoding
         self.weak_checked = 0   # weak hypotheses judged on pictures...
         self.decoded = 0        # ...of which decoded now (the rest read back from the index)
 
@@ -156,7 +159,7 @@ class PairFinder:
         self.found = {}
         self._p, self._q = candidates.p, candidates.q
         self._compare(candidates, self.rhythm.all_pairs(), progress)
-        self._confirm_weak(candidates)
+        self._confirm_weak(candidates, None, progress)
         return sorted(self.found.values(), key=lambda p: (p.a, p.b))
 
     def add(self, video_id: int, progress: Progress | None = None) -> list[Pair]:
@@ -178,7 +181,7 @@ class PairFinder:
         candidates = self.blocks.pairs_for(new_rows)
         self._p, self._q = np.concatenate([self._p, candidates.p]), np.concatenate([self._q, candidates.q])
         self._compare(candidates, self.rhythm.pairs_for(new_rows), progress)
-        self._confirm_weak(candidates)
+        self._confirm_weak(candidates, video_id, progress)
         return sorted((p for p in self.found.values() if video_id in (p.a_id, p.b_id)), key=lambda p: (p.a, p.b))
 
     def _rows(self, video_id: int) -> np.ndarray:
@@ -206,7 +209,7 @@ class PairFinder:
         keys = sorted(at_offset)
         for i, key in enumerate(keys):
             if progress is not None:
-                progress(0.9 * i / max(1, len(keys)), os.path.basename(self.videos[key[0]].path))
+                progress(STRICT_SHARE * i / max(1, len(keys)), os.path.basename(self.videos[key[0]].path))
             self._judge(key, None, at_offset[key])
         recurring = self._recurring()
         for key in keys:
@@ -214,8 +217,6 @@ class PairFinder:
                 self._judge(key, recurring, at_offset[key])
                 if key not in self.found:  # it rested on recurring content: not for the weak stage either
                     self._recurring_only.add(key)
-        if progress is not None:
-            progress(1.0, "")
 
     def _judge(self, key: tuple[int, int], recurring: np.ndarray | None, at_offset: float | None) -> None:
         a, b = self.videos[key[0]], self.videos[key[1]]
@@ -229,9 +230,10 @@ class PairFinder:
         else:
             self.found[key] = pair if verdict is None else _with_verdict(pair, verdict)
 
-    def _confirm_weak(self, candidates: Candidates) -> None:
+    def _confirm_weak(self, candidates: Candidates, around: int | None, progress: Progress | None) -> None:
         """Pairs the strict stage could not settle, checked on decoded pictures (`confirm.py`):
-        seeds (one matched stored frame, plausible at its offset), then chains of found pairs."""
+        seeds (one matched stored frame, plausible at its offset), then chains of found pairs
+        (with `around`, only in that video's group: nothing else changed)."""
         seeds = []
         for key, (p, q) in _first_match(candidates, self.table.video).items():
             if key in self.found:
@@ -239,23 +241,43 @@ class PairFinder:
             p, q = (p, q) if self.table.video[p] == key[0] else (q, p)
             hp, hq = self.table.phash[p], self.table.phash[q]
             mirrored = bool(hamming(mirror_phash(hp), hq) < hamming(hp, hq))
-            offset = float(self.table.t[q] - self.table.t[p])
-            seed = confirm.Hypothesis(key[0], key[1], offset, mirrored)
-            if not self._settled(seed) and plausible_at(self._track(key[0]), self._track(key[1]), offset, mirrored,
-                                                        LOOSE_MIN_SUPPORT, LOOSE_MATCH_BITS, partial=False):
+            seed = confirm.Hypothesis(key[0], key[1], float(self.table.t[q] - self.table.t[p]), mirrored)
+            if self._plausible(seed, LOOSE_MIN_SUPPORT, LOOSE_MATCH_BITS, partial=False):
                 seeds.append(seed)
-        for hypothesis in seeds:
-            self._check(hypothesis)
+        self._check_all(seeds, progress)
         for _ in range(CHAIN_ROUNDS):
+            pairs = list(self.found.values())
+            if around is not None:
+                group = next((c for c in components([(p.a_id, p.b_id) for p in pairs]) if around in c), set())
+                pairs = [p for p in pairs if p.a_id in group]
             edges = [confirm.Edge(p.a_id, p.b_id, p.offset, p.mirrored, p.kind != OVERLAP, p.a_span, p.b_span)
-                     for p in self.found.values()]
-            fresh = [h for h in confirm.chain_hypotheses(edges) if not self._settled(h)
-                     and plausible_at(self._track(h.a_id), self._track(h.b_id), h.offset, h.mirrored,
-                                      CHAIN_MIN_LOOSE, CONTRADICTION_BITS, partial=True)]
+                     for p in pairs]
+            fresh = [h for h in confirm.chain_hypotheses(edges)
+                     if self._plausible(h, CHAIN_MIN_LOOSE, CONTRADICTION_BITS, partial=True)]
             if not fresh:
                 break
-            for hypothesis in fresh:
-                self._check(hypothesis)
+            self._check_all(fresh, progress)
+        if progress is not None:
+            progress(1.0, "")
+
+    def _plausible(self, h: confirm.Hypothesis, min_loose: int, agree_bits: int, partial: bool) -> bool:
+        """Not settled yet, and worth decoding by this bar (`align.plausible_at`). Implausible
+        ones are remembered with the bar, so each add does not judge them again."""
+        test = (_hypothesis_key(h), min_loose, agree_bits, partial)
+        if self._settled(h) or test in self._implausible:
+            return False
+        if plausible_at(self._track(h.a_id), self._track(h.b_id), h.offset, h.mirrored, min_loose, agree_bits,
+                        partial):
+            return True
+        self._implausible.add(test)
+        return False
+
+    def _check_all(self, hypotheses: list[confirm.Hypothesis], progress: Progress | None) -> None:
+        for i, h in enumerate(hypotheses):
+            if progress is not None:
+                progress(STRICT_SHARE + (1 - STRICT_SHARE) * i / len(hypotheses),
+                         "checking pictures: " + os.path.basename(self.videos[h.a_id].path))
+            self._check(h)
 
     def _settled(self, h: confirm.Hypothesis) -> bool:
         return _hypothesis_key(h) in self._looked

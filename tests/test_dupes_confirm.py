@@ -157,3 +157,18 @@ def test_crop_and_excerpt_pair_on_pictures_hard_negatives_do_not(library: Path) 
     # What decoding showed is kept: a second run decodes nothing and finds the same pairs.
     again, decoded_again = _pairs(library)
     assert decoded_again == 0 and set(again) == set(pairs)
+
+
+def test_added_excerpt_pairs_with_the_crop(library: Path, tmp_path: Path) -> None:
+    """Incremental: the excerpt arrives after the rest; `add` finds its pair with the crop too."""
+    films = [library / n for n in ("film.mp4", "film_crop.mp4", "episode1.mp4", "episode2.mp4")]
+    with Index.open(tmp_path / "index.db") as index:
+        index_paths(index, films)
+        finder = PairFinder(index)
+        assert frozenset(("film.mp4", "film_crop.mp4")) in {frozenset((Path(p.a).name, Path(p.b).name))
+                                                           for p in finder.all_pairs()}
+        index_paths(index, [library / "excerpt.mp4"])
+        added = finder.add(index.video(str(library / "excerpt.mp4")).id)
+    names = {frozenset((Path(p.a).name, Path(p.b).name)): p.kind for p in added}
+    assert names == {frozenset(("film.mp4", "excerpt.mp4")): CONTAINS,
+                     frozenset(("film_crop.mp4", "excerpt.mp4")): CONTAINS}
