@@ -93,19 +93,21 @@ class Edge:
 
 @dataclass(frozen=True)
 class Looked:
-    """What decoding showed for a hypothesis: per moment (A's time), the best correlation."""
+    """What decoding showed for a hypothesis: per moment (A's time), the best similarity."""
 
-    times: np.ndarray   # seconds in A
-    similarity: np.ndarray  # -1..1 (`picture_similarity`); nan where a frame could not be decoded
+    times: np.ndarray       # seconds in A
+    similarity: np.ndarray  # -1..1 (`picture_similarity`); nan: no evidence (see `look`)
 
 
 def moments(lo: float, hi: float, stored: np.ndarray) -> np.ndarray:
     """Times in [lo, hi] to compare: mid-way between consecutive stored frames (both videos',
-    in A's time) and between the range's ends and them, gaps over MOMENT_GAP_S split evenly;
-    at most MAX_MOMENTS, evenly chosen."""
+    in A's time; two within WINDOW_S are one cut seen by both) and between the range's ends and
+    them, gaps over MOMENT_GAP_S split evenly; at most MAX_MOMENTS, evenly chosen."""
     if hi - lo <= 0:
         return np.zeros(0)
     cuts = np.unique(np.concatenate([[lo, hi], np.clip(stored, lo, hi)]))
+    cuts = cuts[np.concatenate([[True], np.diff(cuts) > WINDOW_S])]
+    cuts[-1] = max(cuts[-1], hi)
     out = []
     for start, end in itertools.pairwise(cuts):
         parts = max(1, int(np.ceil((end - start) / MOMENT_GAP_S)))
@@ -149,7 +151,6 @@ def _placed(template_image: np.ndarray, frame_image: np.ndarray) -> tuple[float,
     return found.ncc, tile_correlation(template, region)
 
 
-
 def picture_similarity(a: np.ndarray, b: np.ndarray, mirrored: bool) -> float:
     """How surely two decoded pictures (bars cut) show the same thing, -1..1: each placed in the
     other where it fits best (one may be a crop of the other), B flipped first when `mirrored`;
@@ -188,10 +189,10 @@ def segments(looked: Looked, hypothesis: Hypothesis, lo: float, hi: float) -> li
     """Runs of at least MIN_MOMENTS agreeing moments with none disagreeing between them, each
     extended half-way to the neighbouring disagreeing moment (or to the range's end), longest first."""
     order = np.argsort(looked.times)
-    times, ncc = looked.times[order], looked.similarity[order]
-    known = ~np.isnan(ncc)
-    times, ncc = times[known], ncc[known]
-    agree = ncc >= SAME_PICTURE_NCC
+    times, similarity = looked.times[order], looked.similarity[order]
+    known = ~np.isnan(similarity)
+    times, similarity = times[known], similarity[known]
+    agree = similarity >= SAME_PICTURE_NCC
     out = []
     i = 0
     while i < len(times):
@@ -205,7 +206,7 @@ def segments(looked: Looked, hypothesis: Hypothesis, lo: float, hi: float) -> li
             start = lo if i == 0 else (times[i - 1] + times[i]) / 2
             end = hi if j == len(times) - 1 else (times[j] + times[j + 1]) / 2
             start, end = max(start, times[i] - EXTEND_MAX_S), min(end, times[j] + EXTEND_MAX_S)
-            closeness = float(np.mean(ncc[i:j + 1]))
+            closeness = float(np.mean(similarity[i:j + 1]))
             out.append(Segment(
                 offset=round(hypothesis.offset, 3), a_span=(round(start, 3), round(end, 3)),
                 b_span=(round(start + hypothesis.offset, 3), round(end + hypothesis.offset, 3)),
