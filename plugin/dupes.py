@@ -60,13 +60,14 @@ RECURRING_MIN_CLUSTERS = 3
 # of bench/dupes_accuracy.py; each round only adds pairs, so more cost only time.
 CHAIN_ROUNDS = 2
 # What the stored frames must show at a hypothesis' offset before it is decoded
-# (`align.plausible_at`). A seed is one coincidence among many (58,843 in the 1M-frame speed
-# benchmark of random hashes): like a shot-rhythm candidate it needs LOOSE_MIN_SUPPORT loose
-# matches, and the frames that meet anywhere in the two videos' overlap must be loose matches
-# too (agreement up to CONTRADICTION_BITS, between the matches only, let 3,303 of those random
-# coincidences through with two matches, 119 with three). So a seed stands for a whole copy (a
-# large logo, a fixed keyframe grid); shared segments come through chains. A chain has two
-# found pairs behind it already: two loose matches and no contradiction between them do.
+# (`align.plausible_at`). A seed is one coincidence among many: 58,843 in the 1M-frame speed
+# benchmark of random hashes. Like a shot-rhythm candidate it needs LOOSE_MIN_SUPPORT loose
+# matches, and 80% of the moments where both videos have a frame, anywhere in their overlap, must
+# be loose matches too: then none of those random coincidences passed (with two matches and
+# agreement up to CONTRADICTION_BITS between them only, 3,303 did; with three, 301; three and
+# agreement to LOOSE_MATCH_BITS, 119). So seeds find whole copies (a large logo, a fixed keyframe
+# grid); shared segments come through chains. A chain has two found pairs behind it already: two
+# loose matches and, between them, no more than 20% of the moments contradicting.
 CHAIN_MIN_LOOSE = 2
 # Share of the progress bar for the strict stages; the rest is the weak pairs' decoding.
 STRICT_SHARE = 0.8
@@ -157,6 +158,7 @@ class PairFinder:
         """Every related pair in the library."""
         candidates = self.blocks.all_pairs()
         self.found = {}
+        self._looked, self._implausible, self._recurring_only = set(), set(), set()
         self._p, self._q = candidates.p, candidates.q
         self._compare(candidates, self.rhythm.all_pairs(), progress)
         self._confirm_weak(candidates, None, progress)

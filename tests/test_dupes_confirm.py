@@ -130,6 +130,7 @@ def _pairs(root: Path) -> tuple[dict[frozenset[str], Pair], int]:
     with Index.open(root / "index.db") as index:
         finder = PairFinder(index)
         pairs = finder.all_pairs()
+        assert finder.all_pairs() == pairs  # a finder asked again forgets nothing it confirmed
     return {frozenset((Path(p.a).name, Path(p.b).name)): p for p in pairs}, finder.decoded
 
 
