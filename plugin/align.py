@@ -216,3 +216,35 @@ def covered(segments: list[Segment], side: str) -> float:
             total += end - max(start, reach)
             reach = end
     return total
+
+
+def plausible_at(a: Track, b: Track, offset: float, mirrored: bool, min_loose: int, agree_bits: int,
+                 partial: bool) -> bool:
+    """Whether B may show A at `t_b = t_a + offset` though too few frames matched to align: at
+    least `min_loose` frames of A have a frame of B within LOOSE_MATCH_BITS at that moment
+    (CONTRADICTION_WINDOW_S), and at least LOOSE_MIN_AGREEMENT of the moments where both have a
+    frame are within `agree_bits`: all such moments, or with `partial` only those between the
+    first and the last loose match (the two may share only a segment). Looks only near the
+    offset, so it is cheap enough for every one-frame coincidence of a large library."""
+    hb = mirror_phash(b.phash) if mirrored else b.phash
+    ta = a.t[a.evidence]
+    ia, ib, _ = _near_offset(ta, b.t[b.evidence], offset, CONTRADICTION_WINDOW_S)
+    dist = hamming(a.phash[a.evidence][ia], hb[b.evidence][ib])
+    loose = np.unique(ia[dist <= LOOSE_MATCH_BITS])
+    if len(loose) < min_loose:
+        return False
+    inside = (ta[ia] >= ta[loose[0]]) & (ta[ia] <= ta[loose[-1]]) if partial else np.ones(len(ia), bool)
+    agree = np.unique(ia[inside & (dist <= agree_bits)])
+    return len(agree) >= LOOSE_MIN_AGREEMENT * len(np.unique(ia[inside]))
+
+
+def _near_offset(ta: np.ndarray, tb: np.ndarray, offset: float, tolerance: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, |t_b[j] - t_a[i] - offset|) of every frame pair within `tolerance` of the offset;
+    `tb` sorted."""
+    lo = np.searchsorted(tb, ta + offset - tolerance, side="left")
+    hi = np.searchsorted(tb, ta + offset + tolerance, side="right")
+    counts = hi - lo
+    i = np.repeat(np.arange(len(ta)), counts)
+    j = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
+    return i, j, np.abs(tb[j] - ta[i] - offset)

@@ -17,10 +17,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reelprint.align import MIN_SUPPORT, Segment, Track, align, covered
+from reelprint import confirm
+from reelprint.align import (
+    CONTRADICTION_BITS,
+    LOOSE_MATCH_BITS,
+    LOOSE_MIN_SUPPORT,
+    MIN_SUPPORT,
+    Segment,
+    Track,
+    align,
+    covered,
+    mirror_phash,
+    plausible_at,
+)
+from reelprint.borders import LetterboxCrop
 from reelprint.candidates import BlockIndex, Candidates, FrameTable
 from reelprint.errors import ReelprintError
 from reelprint.features import EVIDENCE_MIN_QUALITY
+from reelprint.hashes import hamming
 from reelprint.library import TRASH_DIR
 from reelprint.rhythm import RhythmIndex
 from reelprint.store import Index, VideoRecord
@@ -41,6 +55,22 @@ TRIM_MAX_SHARE = 0.25
 # are dropped. Three: two episodes sharing an intro are already an overlap, not a duplicate;
 # a third and fourth make the intro recurring. Seven encodes of one chair clip are one cluster.
 RECURRING_MIN_CLUSTERS = 3
+# Rounds of chain hypotheses (`confirm.chain_hypotheses`): a pair confirmed in one round can
+# imply more in the next (a crop of a film, then its excerpt's crop). Two covered every chain
+# of bench/dupes_accuracy.py; each round only adds pairs, so more cost only time.
+CHAIN_ROUNDS = 2
+# What the stored frames must show at a hypothesis' offset before it is decoded
+# (`align.plausible_at`). A seed is one coincidence among many: 58,843 in the 1M-frame speed
+# benchmark of random hashes. Like a shot-rhythm candidate it needs LOOSE_MIN_SUPPORT loose
+# matches, and 80% of the moments where both videos have a frame, anywhere in their overlap, must
+# be loose matches too: then none of those random coincidences passed (with two matches and
+# agreement up to CONTRADICTION_BITS between them only, 3,303 did; with three, 301; three and
+# agreement to LOOSE_MATCH_BITS, 119). So seeds find whole copies (a large logo, a fixed keyframe
+# grid); shared segments come through chains. A chain has two found pairs behind it already: two
+# loose matches and, between them, no more than 20% of the moments contradicting.
+CHAIN_MIN_LOOSE = 2
+# Share of the progress bar for the strict stages; the rest is the weak pairs' decoding.
+STRICT_SHARE = 0.8
 
 Progress = Callable[[float, str], None]
 
@@ -118,13 +148,20 @@ class PairFinder:
         self.found: dict[tuple[int, int], Pair] = {}
         self._p = self._q = np.zeros(0, np.int64)
         self._row_of: dict[int, np.ndarray] | None = None
+        self._looked: set[tuple[int, int, int, bool]] = set()   # weak hypotheses already settled
+        self._recurring_only: set[tuple[int, int]] = set()      # pairs sharing only recurring content
+        self._implausible: set[tuple] = set()                   # (hypothesis, bar) judged not worth decoding
+        self.weak_checked = 0   # weak hypotheses judged on pictures...
+        self.decoded = 0        # ...of which decoded now (the rest read back from the index)
 
     def all_pairs(self, progress: Progress | None = None) -> list[Pair]:
         """Every related pair in the library."""
         candidates = self.blocks.all_pairs()
         self.found = {}
+        self._looked, self._implausible, self._recurring_only = set(), set(), set()
         self._p, self._q = candidates.p, candidates.q
         self._compare(candidates, self.rhythm.all_pairs(), progress)
+        self._confirm_weak(candidates, None, progress)
         return sorted(self.found.values(), key=lambda p: (p.a, p.b))
 
     def add(self, video_id: int, progress: Progress | None = None) -> list[Pair]:
@@ -146,6 +183,7 @@ class PairFinder:
         candidates = self.blocks.pairs_for(new_rows)
         self._p, self._q = np.concatenate([self._p, candidates.p]), np.concatenate([self._q, candidates.q])
         self._compare(candidates, self.rhythm.pairs_for(new_rows), progress)
+        self._confirm_weak(candidates, video_id, progress)
         return sorted((p for p in self.found.values() if video_id in (p.a_id, p.b_id)), key=lambda p: (p.a, p.b))
 
     def _rows(self, video_id: int) -> np.ndarray:
@@ -173,14 +211,14 @@ class PairFinder:
         keys = sorted(at_offset)
         for i, key in enumerate(keys):
             if progress is not None:
-                progress(0.9 * i / max(1, len(keys)), os.path.basename(self.videos[key[0]].path))
+                progress(STRICT_SHARE * i / max(1, len(keys)), os.path.basename(self.videos[key[0]].path))
             self._judge(key, None, at_offset[key])
         recurring = self._recurring()
         for key in keys:
             if key in self.found and self.found[key].kind == OVERLAP:
                 self._judge(key, recurring, at_offset[key])
-        if progress is not None:
-            progress(1.0, "")
+                if key not in self.found:  # it rested on recurring content: not for the weak stage either
+                    self._recurring_only.add(key)
 
     def _judge(self, key: tuple[int, int], recurring: np.ndarray | None, at_offset: float | None) -> None:
         a, b = self.videos[key[0]], self.videos[key[1]]
@@ -194,6 +232,87 @@ class PairFinder:
         else:
             self.found[key] = pair if verdict is None else _with_verdict(pair, verdict)
 
+    def _confirm_weak(self, candidates: Candidates, around: int | None, progress: Progress | None) -> None:
+        """Pairs the strict stage could not settle, checked on decoded pictures (`confirm.py`):
+        seeds (one matched stored frame, plausible at its offset), then chains of found pairs
+        (with `around`, only in that video's group: nothing else changed)."""
+        seeds = []
+        for key, (p, q) in _first_match(candidates, self.table.video).items():
+            if key in self.found:
+                continue
+            p, q = (p, q) if self.table.video[p] == key[0] else (q, p)
+            hp, hq = self.table.phash[p], self.table.phash[q]
+            mirrored = bool(hamming(mirror_phash(hp), hq) < hamming(hp, hq))
+            seed = confirm.Hypothesis(key[0], key[1], float(self.table.t[q] - self.table.t[p]), mirrored)
+            if self._plausible(seed, LOOSE_MIN_SUPPORT, LOOSE_MATCH_BITS, partial=False):
+                seeds.append(seed)
+        self._check_all(seeds, progress)
+        for _ in range(CHAIN_ROUNDS):
+            pairs = list(self.found.values())
+            if around is not None:
+                group = next((c for c in components([(p.a_id, p.b_id) for p in pairs]) if around in c), set())
+                pairs = [p for p in pairs if p.a_id in group]
+            edges = [confirm.Edge(p.a_id, p.b_id, p.offset, p.mirrored, p.kind != OVERLAP, p.a_span, p.b_span)
+                     for p in pairs]
+            fresh = [h for h in confirm.chain_hypotheses(edges)
+                     if self._plausible(h, CHAIN_MIN_LOOSE, CONTRADICTION_BITS, partial=True)]
+            if not fresh:
+                break
+            self._check_all(fresh, progress)
+        if progress is not None:
+            progress(1.0, "")
+
+    def _plausible(self, h: confirm.Hypothesis, min_loose: int, agree_bits: int, partial: bool) -> bool:
+        """Not settled yet, and worth decoding by this bar (`align.plausible_at`). Implausible
+        ones are remembered with the bar, so each add does not judge them again."""
+        test = (_hypothesis_key(h), min_loose, agree_bits, partial)
+        if self._settled(h) or test in self._implausible:
+            return False
+        if plausible_at(self._track(h.a_id), self._track(h.b_id), h.offset, h.mirrored, min_loose, agree_bits,
+                        partial):
+            return True
+        self._implausible.add(test)
+        return False
+
+    def _check_all(self, hypotheses: list[confirm.Hypothesis], progress: Progress | None) -> None:
+        for i, h in enumerate(hypotheses):
+            if progress is not None:
+                progress(STRICT_SHARE + (1 - STRICT_SHARE) * i / len(hypotheses),
+                         "checking pictures: " + os.path.basename(self.videos[h.a_id].path))
+            self._check(h)
+
+    def _settled(self, h: confirm.Hypothesis) -> bool:
+        return _hypothesis_key(h) in self._looked
+
+    def _check(self, h: confirm.Hypothesis) -> None:
+        """Decode (or read back) one weak hypothesis and keep the pair it confirms."""
+        a, b = self.videos[h.a_id], self.videos[h.b_id]
+        if (a.signature or "") > (b.signature or ""):  # kept results are in the smaller signature's time
+            a, b, h = b, a, confirm.Hypothesis(h.b_id, h.a_id, -h.offset, h.mirrored)
+        key = (min(a.id, b.id), max(a.id, b.id))
+        self._looked.add(_hypothesis_key(h))
+        verdict = self.decisions.get(frozenset((a.signature, b.signature))) if a.signature and b.signature else None
+        if key in self.found or key in self._recurring_only or verdict == NOT_DUPLICATE:
+            return
+        self.weak_checked += 1
+        lo, hi = max(0.0, -h.offset), min(self._track(a.id).duration, self._track(b.id).duration - h.offset)
+        offset_ms = round(h.offset * 1000)
+        kept = self.index.confirmation(a.signature, b.signature, offset_ms, h.mirrored, confirm.METHOD) \
+            if a.signature and b.signature else None
+        if kept is None:
+            self.decoded += 1
+            stored = np.concatenate([self.table.t[self._rows(a.id)], self.table.t[self._rows(b.id)] - h.offset])
+            looked = confirm.look(a.path, a.crop or LetterboxCrop(), b.path, b.crop or LetterboxCrop(), h,
+                                  confirm.moments(lo, hi, stored))
+            if a.signature and b.signature and not np.isnan(looked.similarity).all():
+                self.index.keep_confirmation(a.signature, b.signature, offset_ms, h.mirrored, confirm.METHOD,
+                                             np.stack([looked.times, looked.similarity], axis=1))
+        else:
+            looked = confirm.Looked(kept[:, 0].astype(np.float64), kept[:, 1].astype(np.float64))
+        pair = classify(a, b, confirm.segments(looked, h, lo, hi))
+        if pair is not None:
+            self.found[key] = pair if verdict is None else _with_verdict(pair, verdict)
+
     def _recurring(self) -> np.ndarray:
         """Per table row: the frame matched frames in RECURRING_MIN_CLUSTERS or more clusters of
         videos other than its own (a cluster: videos joined by duplicate or contains pairs)."""
@@ -205,6 +324,25 @@ class PairFinder:
         other = cp != cq
         links = np.unique(np.concatenate([(self._p[other] << 32) | cq[other], (self._q[other] << 32) | cp[other]]))
         return np.bincount(links >> 32, minlength=len(ids)) >= RECURRING_MIN_CLUSTERS
+
+
+def _hypothesis_key(h: confirm.Hypothesis) -> tuple[int, int, int, bool]:
+    """(smaller id, larger id, offset from the smaller's time in tenths of a second, mirrored)."""
+    offset = h.offset if h.a_id < h.b_id else -h.offset
+    return min(h.a_id, h.b_id), max(h.a_id, h.b_id), round(offset * 10), h.mirrored
+
+
+def _first_match(candidates: Candidates, video: np.ndarray) -> dict[tuple[int, int], tuple[int, int]]:
+    """(row, row) of the one matched frame pair of each candidate below MIN_SUPPORT."""
+    weak = {k for k, n in candidates.pairs.items() if n < MIN_SUPPORT}
+    out: dict[tuple[int, int], tuple[int, int]] = {}
+    if not weak:
+        return out
+    va, vb = video[candidates.p], video[candidates.q]
+    lo, hi = np.minimum(va, vb), np.maximum(va, vb)
+    for i in np.flatnonzero(np.isin((lo << 32) | hi, [(k[0] << 32) | k[1] for k in weak])).tolist():
+        out.setdefault((int(lo[i]), int(hi[i])), (int(candidates.p[i]), int(candidates.q[i])))
+    return out
 
 
 def components(edges: list[tuple[Hashable, Hashable]]) -> list[set]:

@@ -88,6 +88,21 @@ class Decision(BaseModel):
         indexes = ((("signature_a", "signature_b"), True),)
 
 
+class Confirmation(BaseModel):
+    """What decoding showed for a weak duplicate hypothesis (`confirm.py`), kept so a pair is
+    decoded once: per compared moment, A's time and the pictures' similarity, as float32 pairs."""
+
+    signature_a = TextField()   # the smaller signature; `offset_ms` is t_b - t_a in its time
+    signature_b = TextField()
+    offset_ms = IntegerField()
+    mirrored = BooleanField()
+    method = IntegerField()     # confirm.METHOD: results of an older comparison are not reused
+    moments = BlobField()
+
+    class Meta:
+        indexes = ((("signature_a", "signature_b", "offset_ms", "mirrored", "method"), True),)
+
+
 class Request(BaseModel):
     """Work asked of the daemon by the CLI, the TUI or a media-server hook; it polls this table.
 
@@ -123,4 +138,4 @@ class TrashEntry(BaseModel):
     undone_at = FloatField(null=True)
 
 
-MODELS: list[type[BaseModel]] = [Root, Video, Frame, Decision, Request, DaemonState, TrashEntry]
+MODELS: list[type[BaseModel]] = [Root, Video, Frame, Decision, Confirmation, Request, DaemonState, TrashEntry]

@@ -37,6 +37,7 @@ from reelprint.models import (
     Video,
     database,
 )
+from reelprint.store_confirm import ConfirmationStore
 from reelprint.store_daemon import DaemonStore
 from reelprint.store_journal import TrashJournal
 
@@ -98,7 +99,7 @@ def _unpack_rows(rows: list[tuple]) -> np.ndarray:
     return out
 
 
-class Index(TrashJournal, DaemonStore):
+class Index(TrashJournal, DaemonStore, ConfirmationStore):
     """An open reelprint database. Use as a context manager, or call `close()`."""
 
     def __init__(self, path: Path | str) -> None:

@@ -103,6 +103,25 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: float, code
     return path
 
 
+def with_logo(frame: np.ndarray) -> np.ndarray:
+    """The frame with a large black line drawing on it (a face over about a sixth of the
+    picture, like ThreatExchange's large-logo variants), scaled to the frame's size."""
+    out = frame.copy()
+    h, w = out.shape[:2]
+    s = min(w / 320, h / 180)
+    cx, cy = round(w * 0.56), round(h * 0.28)
+
+    def pt(dx: float, dy: float) -> tuple[int, int]:
+        return round(cx + dx * s), round(cy + dy * s)
+
+    for dx in (-25, 25):
+        cv2.circle(out, pt(dx, 0), round(18 * s), (0, 0, 0), max(1, round(6 * s)))
+        cv2.circle(out, pt(dx, 0), round(6 * s), (0, 0, 0), -1)
+    cv2.ellipse(out, pt(0, 45), (round(55 * s), round(38 * s)), 0, 0, 180, (0, 0, 0), max(1, round(7 * s)))
+    cv2.line(out, pt(-55, 45), pt(55, 45), (0, 0, 0), max(1, round(7 * s)))
+    return out
+
+
 def make_film(path: str | Path, seconds: float, seed: int, size: tuple[int, int] = (320, 180),
               fps: float = 24.0, codec: str = "libx264", options: dict[str, str] | None = None) -> Path:
     """A whole synthetic film in one call."""
