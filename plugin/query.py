@@ -22,6 +22,10 @@ from reelprint.features import frame_features
 # an assumption about real players, not a survey). Cutting a little more leaves a crop of the
 # frame, which the verifier handles; cutting less would leave chrome in.
 BOTTOM_STRIP = 0.16
+# Widest picture a hypothesis may be, either way: a 2.76:1 film with 20% cut from top and bottom
+# is 4.6:1. A dark title card trimmed of its "borders" left a 6:1 strip of text, which then matched
+# a line of another film's text (bench/search_accuracy.py, a still from outside the index).
+MAX_PICTURE_ASPECT = 4.8
 # Rounds of border trimming: window frame, then bars, then a thin line between them at most.
 TRIM_ROUNDS = 3
 
@@ -65,7 +69,8 @@ def variants(image: np.ndarray) -> list[QueryVariant]:
     trimmed, box = trim(image)
     x, y, w, _ = box
     hypotheses = [(trimmed, box, False), (_bottom_cut(trimmed), None, True)]
-    if trimmed.shape != image.shape:
+    hypotheses = [h for h in hypotheses if _plausible_picture(h[0])]
+    if trimmed.shape != image.shape or not hypotheses:
         hypotheses.append((image, (0, 0, image.shape[1], image.shape[0]), False))
     out = []
     for picture, pbox, cut in hypotheses:
@@ -73,6 +78,12 @@ def variants(image: np.ndarray) -> list[QueryVariant]:
         out.append(QueryVariant(picture, pbox, cut, False))
         out.append(QueryVariant(np.ascontiguousarray(picture[:, ::-1]), pbox, cut, True))
     return out
+
+
+def _plausible_picture(image: np.ndarray) -> bool:
+    """Could this be (part of) a film's picture? Not a sliver left by trimming a dark still."""
+    h, w = image.shape[:2]
+    return max(w, h) <= MAX_PICTURE_ASPECT * min(w, h)
 
 
 def grey(image: np.ndarray, width: int) -> np.ndarray:

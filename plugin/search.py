@@ -37,11 +37,12 @@ from reelprint.verify import FRAME_WIDTH, TemplateBank
 # logos over a video's own bars at 0.67 and 0.46).
 MATCH_MIN_NCC = 0.82
 # A match needs its fine detail to correlate this well too (`verify.detail_ncc`): smooth
-# pictures correlate with many others, their edges do not. Measured on stills of both halves
-# (bench/search_accuracy.py, seeds 11-12): right matches 0.58-1.0; the best frame found for
-# stills of videos not in the index at most 0.45, including one at correlation 0.92 that the
-# correlation alone let through. Checked on a fresh seed afterwards (BENCHMARKS.md).
-MATCH_MIN_DETAIL = 0.5
+# pictures correlate with many others, their edges do not. Best frames found for stills of both
+# halves (bench/search_accuracy.py): seed 31, where the measure was chosen, right matches
+# 0.73-1.0 and stills of videos not in the index at most 0.38; seed 32, looked at only after,
+# 0.70-1.0 and at most 0.49 (a sliver left by trimming, 0.73, is no longer a hypothesis:
+# query.MAX_PICTURE_ASPECT). Several of those stills passed the correlation alone (up to 0.92).
+MATCH_MIN_DETAIL = 0.6
 # Up to this many stored frames, every one is ranked against the query by pHash and colour
 # layout (13 ms a variant at 300k frames, measured here); beyond it only the frames a popcount
 # scan finds within RETRIEVAL_RADIUS bits of a variant are (bench/search_speed.py).
