@@ -23,6 +23,9 @@ from reelprint.verify import Alignment, TemplateBank, detail_ncc, frame_grey
 # The first pass compares frames at least this far apart (every third frame at 25 fps) with
 # every other template size; the second pass every frame decoded this close to the best of them.
 COARSE_GAP_S = 0.1
+# Coarse frames within this correlation of the best are looked at closely, at most MAX_CENTRES.
+NEAR_BEST = 0.02
+MAX_CENTRES = 6
 # Longest side of frames decoded: more than the comparison's FRAME_WIDTH, so the video's border
 # crop can be applied first.
 REFINE_SIZE = 160
@@ -34,6 +37,7 @@ STATIC_MIN_CORR = 0.995
 SPAN_MIN_S = 0.5
 # Decoded frames further apart than this many frame intervals left frames out (skipped B-frames).
 GAP_FRAMES = 1.5
+PIN_REACH = 2
 
 
 @dataclass(frozen=True)
@@ -69,11 +73,17 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
     forms = [crop] if crop.is_empty else [crop, LetterboxCrop()]
     coarse = {(form, i): bank.align(frame_grey(form.apply(frames[i][1])), coarse=True)
               for form in forms for i in _spaced(times, COARSE_GAP_S)}
-    crop, centre = max(coarse, key=lambda k: coarse[k].ncc)
+    crop, _ = max(coarse, key=lambda k: coarse[k].ncc)
+    top = max(a.ncc for a in coarse.values())
+    # In a fade or a static shot many frames correlate within a hair of each other; the fine
+    # detail tells the still's own frame (bench: a fade's best correlation was 0.6 s off).
+    centres = sorted((i for (form, i), a in coarse.items() if form == crop and a.ncc >= top - NEAR_BEST),
+                     key=lambda i: -coarse[crop, i].ncc)[:MAX_CENTRES]
     greys = [frame_grey(crop.apply(image)) for _, image in frames]
-    near = np.flatnonzero(np.abs(times - times[centre]) <= COARSE_GAP_S + 1e-6)
-    alignments = {int(i): bank.align(greys[i]) for i in near}
-    best = max(alignments, key=lambda i: alignments[i].ncc)
+    near = {int(i) for c in centres for i in np.flatnonzero(np.abs(times - times[c]) <= COARSE_GAP_S + 1e-6)}
+    alignments = {i: bank.align(greys[i]) for i in near}
+    details = {i: _detail(greys[i], a) for i, a in alignments.items()}
+    best = max(alignments, key=lambda i: alignments[i].ncc + details[i])
     same = _same_picture(greys, best)
     lo = hi = best
     while lo > 0 and same[lo - 1]:
@@ -82,12 +92,12 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
         hi += 1
     span = (float(times[lo]), float(times[hi])) if times[hi] - times[lo] >= SPAN_MIN_S else None
     found = alignments[best]
-    step = GAP_FRAMES / (video.fps or 25.0)
-    before = float(times[best - 1]) if best > 0 else float(times[best])
-    after = float(times[best + 1]) if best + 1 < len(times) else float(times[best])
-    gap = (before, after) if max(times[best] - before, after - times[best]) > step else None
-    return Refined(video.id, float(times[best]), found, span, distance, crop,
-                   _detail(greys[best], found), gap)
+    # Pinned among the frames up to PIN_REACH decoded frames either side: the best reference
+    # frame is not always the one next to the still's own frame.
+    before, after = float(times[max(0, best - PIN_REACH)]), float(times[min(len(times) - 1, best + PIN_REACH)])
+    skipped = np.diff(times[max(0, best - PIN_REACH):best + PIN_REACH + 1]) > GAP_FRAMES / (video.fps or 25.0)
+    gap = (before, after) if skipped.any() else None
+    return Refined(video.id, float(times[best]), found, span, distance, crop, details[best], gap)
 
 
 def pin(r: Refined, video: VideoRecord, bank: TemplateBank) -> Refined:
@@ -100,13 +110,18 @@ def pin(r: Refined, video: VideoRecord, bank: TemplateBank) -> Refined:
         return r
     greys = [frame_grey(r.crop.apply(image)) for _, image in frames]
     alignments = [bank.align(g) for g in greys]
+    details = [_detail(g, a) for g, a in zip(greys, alignments, strict=True)]
     if not alignments:
         return r
-    best = max(range(len(alignments)), key=lambda i: alignments[i].ncc)
-    if alignments[best].ncc <= r.alignment.ncc:
+    best = max(range(len(alignments)), key=lambda i: alignments[i].ncc + details[i])
+    if alignments[best].ncc + details[best] <= strength(r):
         return replace(r, gap=None)
-    return replace(r, t=frames[best][0], alignment=alignments[best], gap=None,
-                   detail=_detail(greys[best], alignments[best]))
+    return replace(r, t=frames[best][0], alignment=alignments[best], gap=None, detail=details[best])
+
+
+def strength(r: Refined) -> float:
+    """How well a moment matches, for choosing among moments: correlation plus fine detail."""
+    return r.alignment.ncc + r.detail
 
 
 def _detail(grey: np.ndarray, found: Alignment) -> float:

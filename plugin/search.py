@@ -26,7 +26,7 @@ from reelprint.hashes import hamming
 from reelprint.hashscan import near
 from reelprint.images import image_files, load_image
 from reelprint.query import variants
-from reelprint.refine import Refined, pin, refine_stretch
+from reelprint.refine import Refined, pin, refine_stretch, strength
 from reelprint.store import Index
 from reelprint.verify import FRAME_WIDTH, TemplateBank
 
@@ -144,23 +144,25 @@ class Searcher:
                 refined.append(found)
                 if _settled(refined):
                     break
-        refined.sort(key=lambda r: -r.alignment.ncc)
+        refined.sort(key=lambda r: -strength(r))
         per_video: dict[int, Refined] = {}
         for r in refined:
             per_video.setdefault(r.video_id, r)
-        best = list(per_video.values())
+        # The fine detail is compared at the exact frame: a frame or two off, motion blurs it.
+        best = [pin(r, self.videos[r.video_id], bank) if r.alignment.ncc >= MATCH_MIN_NCC else r
+                for r in list(per_video.values())[:top + 1]]
         scores = [score(r.alignment.ncc, r.detail) for r in best]
+        order = sorted(range(len(best)), key=lambda i: -scores[i])
         matches = []
-        for i, r in enumerate(best[:top]):
+        for rank, i in enumerate(order[:top]):
             if scores[i] < 0:
-                continue
-            r = pin(r, self.videos[r.video_id], bank)
-            mine = max(scores[i], score(r.alignment.ncc, r.detail))
-            runner_up = max(0.0, scores[i + 1]) if i + 1 < len(scores) else 0.0
+                break
+            r = best[i]
+            runner_up = max(0.0, scores[order[rank + 1]]) if rank + 1 < len(order) else 0.0
             variant = bank.variants[r.alignment.variant]
             matches.append(Match(
-                self.videos[r.video_id].path, r.t, mine, r.distance, variant.mirrored,
-                r.span, min(1.0, mine - runner_up), None if variant.bottom_cut else self._crop(r)))
+                self.videos[r.video_id].path, r.t, scores[i], r.distance, variant.mirrored,
+                r.span, min(1.0, scores[i] - runner_up), None if variant.bottom_cut else self._crop(r)))
         return matches
 
     def _candidates(self, features: list[np.ndarray]) -> list[tuple[int, float, float, int]]:
