@@ -1,0 +1,86 @@
+"""The refinement's cheap decode (luma only, reference frames only), pinning to the exact frame,
+the fine-detail evidence and the hypotheses a still may not make."""
+
+import cv2
+import numpy as np
+import pytest
+
+from reelprint.decode import frame_at, frames_between, grey_frames_between
+from reelprint.indexer import index_paths
+from reelprint.query import MAX_PICTURE_ASPECT, variants
+from reelprint.screenshots import TRANSFORMS
+from reelprint.search import MATCH_MIN_DETAIL, Searcher
+from reelprint.synth import film_frames, shots_for, write_video
+from reelprint.verify import TemplateBank, detail_ncc, frame_grey
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """An H.264 clip with B-frames (libx264's defaults), its middle second faded nearly to black."""
+    frames = list(film_frames(shots_for(6, 71), 24.0, (320, 180)))
+    for i in range(48, 72):
+        frames[i] = (frames[i].astype(np.float32) * 0.12).astype(np.uint8)
+    return write_video(tmp_path_factory.mktemp("refine") / "clip.mp4", frames, 24.0)
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a.astype(np.float64).ravel(), b.astype(np.float64).ravel()
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def test_luma_frames_are_the_rgb_frames_in_grey_even_in_a_dark_fade(clip):
+    greys = list(grey_frames_between(clip, 1.5, 3.5, size=160))
+    rgbs = list(frames_between(clip, 1.5, 3.5, size=160))
+    assert [t for t, _ in greys] == [f.t for f in rgbs]
+    dark = 0
+    for (_, grey), frame in zip(greys, rgbs, strict=True):
+        expected = cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY)
+        assert grey.shape == expected.shape
+        # Near black, rounding alone moves pixels by a level: 0.97 there, 0.999 elsewhere.
+        assert _correlation(grey, expected) > (0.96 if expected.mean() < 30 else 0.995)
+        assert abs(float(grey.mean()) - float(expected.mean())) < 2  # full range, as RGB has it
+        dark += expected.mean() < 30
+    assert dark >= 10
+
+
+def test_reference_frames_only_skip_the_b_frames(clip):
+    every = [t for t, _ in grey_frames_between(clip, 0, 6, size=64)]
+    references = [t for t, _ in grey_frames_between(clip, 0, 6, size=64, references_only=True)]
+    assert set(references) < set(every)
+    assert len(references) < 0.7 * len(every)
+
+
+def test_a_still_of_a_skipped_frame_is_pinned_to_that_frame(clip, index):
+    index_paths(index, [clip])
+    references = {t for t, _ in grey_frames_between(clip, 0, 6, size=64, references_only=True)}
+    skipped = [t for t, _ in grey_frames_between(clip, 3.6, 5.5, size=64) if t not in references]
+    searcher = Searcher(index)
+    for t in skipped[:3]:
+        still = frame_at(clip, t, size=None)
+        best = searcher.search_image(still.image)[0]
+        assert best.path == str(clip)
+        assert abs(best.t - still.t) < 0.5 / 24
+
+
+def test_fine_detail_tells_the_frame_from_a_smooth_lookalike(clip, tmp_path):
+    frame = frame_at(clip, 1.0, size=None).image
+    logo = TRANSFORMS["logo"](frame, np.random.default_rng(0))
+    other = frame_at(write_video(tmp_path / "other.mp4", film_frames(shots_for(3, 5), 24.0, (320, 180)), 24.0),
+                     1.0, size=None).image
+    target = frame_grey(frame)
+
+    def detail(still: np.ndarray) -> float:
+        found = TemplateBank(variants(still)).align(target)
+        return detail_ncc(target, found.template, found.box)
+
+    assert detail(frame) > 0.95
+    assert detail(logo) > MATCH_MIN_DETAIL
+    assert detail(other) < MATCH_MIN_DETAIL
+
+
+def test_trimming_a_dark_still_leaves_no_sliver_to_search():
+    still = np.zeros((180, 320, 3), np.uint8)
+    cv2.putText(still, "a line of credits", (40, 95), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (230, 230, 230), 1)
+    shapes = [v.image.shape[:2] for v in variants(still)]
+    assert shapes
+    assert all(max(h, w) <= MAX_PICTURE_ASPECT * min(h, w) for h, w in shapes)
