@@ -3,13 +3,14 @@
 The index holds only some frames of each video, so search decodes the stretch after (or before)
 a candidate stored frame and compares its frames with the still (`verify.py`). The decode is
 the cost of a search, so it is kept cheap: luma only, at REFINE_SIZE, and for H.264 the
-reference frames only (B-frames skipped, ~1.6x faster: `decode.SKIP_B_CODECS`), a frame every
-2-4. The one moment that is reported is then pinned to its exact frame by decoding the short
-gap around it in full (`pin`).
+reference frames only (the frames no other refers to skipped, 1.3x less decoding:
+`decode.SKIP_NONREF_CODECS`). The moments that are reported are then pinned to their exact frame by decoding the short
+gap around each in full (`pin`), reference frames only up to it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -35,7 +36,7 @@ REFINE_SIZE = 160
 # lasts SPAN_MIN_S or more.
 STATIC_MIN_CORR = 0.995
 SPAN_MIN_S = 0.5
-# Decoded frames further apart than this many frame intervals left frames out (skipped B-frames).
+# Decoded frames further apart than this many frame intervals left frames out (skipped non-reference frames).
 GAP_FRAMES = 1.5
 PIN_REACH = 2
 
@@ -61,7 +62,7 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
     try:
         # Stored times are float32 seconds: start a millisecond early to keep the keyframe.
         frames = list(grey_frames_between(video.path, start - 0.001, end, size=REFINE_SIZE,
-                                          references_only=True))
+                                          references_before=math.inf))
     except DecodeError:
         return None
     if not frames:
@@ -105,7 +106,8 @@ def pin(r: Refined, video: VideoRecord, bank: TemplateBank) -> Refined:
     if r.gap is None:
         return r
     try:
-        frames = list(grey_frames_between(video.path, r.gap[0] - 0.001, r.gap[1], size=REFINE_SIZE))
+        frames = list(grey_frames_between(video.path, r.gap[0] - 0.001, r.gap[1], size=REFINE_SIZE,
+                                          references_before=r.gap[0] - 0.001))
     except DecodeError:
         return r
     greys = [frame_grey(r.crop.apply(image)) for _, image in frames]
