@@ -197,14 +197,16 @@ class Searcher:
 
     def _stretches(self, row: int) -> list[tuple[float, float]]:
         """From stored frame `row` to the next stored frame of its video, then from the previous
-        one to it; each at most REFINE_AFTER_S long."""
+        one to it; each at most REFINE_AFTER_S long. Frames never evidence are not loaded, so
+        before the first loaded frame lies the video's start (often a fade from black: Big Buck
+        Bunny's first 10 s were out of reach, bench/search_accuracy.py)."""
         t, video_id = float(self.times[row]), self.video_ids[row]
         nxt, prev = row + 1, row - 1  # rows are ordered by video, then time
         duration = self.videos[int(video_id)].duration or t + REFINE_AFTER_S
         end = float(self.times[nxt]) if nxt < len(self.times) and self.video_ids[nxt] == video_id else duration
+        start = float(self.times[prev]) if prev >= 0 and self.video_ids[prev] == video_id else 0.0
         out = [(t, min(end, t + REFINE_AFTER_S))]
-        if prev >= 0 and self.video_ids[prev] == video_id:
-            start = float(self.times[prev])
+        if start < t:
             out.append((max(start, t - REFINE_AFTER_S), t))
         return out
 
