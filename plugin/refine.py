@@ -2,10 +2,10 @@
 
 The index holds only some frames of each video, so search decodes the stretch after (or before)
 a candidate stored frame and compares its frames with the still (`verify.py`). The decode is
-the cost of a search, so it is kept cheap: luma only, at REFINE_SIZE, and for H.264 the
-reference frames only (the frames no other refers to skipped, 1.3x less decoding:
-`decode.SKIP_NONREF_CODECS`). The moments that are reported are then pinned to their exact frame by decoding the short
-gap around each in full (`pin`), reference frames only up to it.
+the cost of a search, so it is kept cheap: luma only, at REFINE_SIZE, and for H.264 without the
+frames no other frame refers to (1.3x less decoding: `decode.SKIP_NONREF_CODECS`). The moments
+that are reported are then pinned to their exact frame by decoding the short gap around each in
+full (`pin`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ REFINE_SIZE = 160
 # lasts SPAN_MIN_S or more.
 STATIC_MIN_CORR = 0.995
 SPAN_MIN_S = 0.5
-# Decoded frames further apart than this many frame intervals left frames out (skipped non-reference frames).
+# Decoded frames further apart than this many frame intervals left frames out (skipped ones);
+# `pin` looks PIN_REACH decoded frames either side of the best.
 GAP_FRAMES = 1.5
 PIN_REACH = 2
 
@@ -110,11 +111,11 @@ def pin(r: Refined, video: VideoRecord, bank: TemplateBank) -> Refined:
                                           references_before=r.gap[0] - 0.001))
     except DecodeError:
         return r
+    if not frames:
+        return r
     greys = [frame_grey(r.crop.apply(image)) for _, image in frames]
     alignments = [bank.align(g) for g in greys]
     details = [_detail(g, a) for g, a in zip(greys, alignments, strict=True)]
-    if not alignments:
-        return r
     best = max(range(len(alignments)), key=lambda i: alignments[i].ncc + details[i])
     if alignments[best].ncc + details[best] <= strength(r):
         return replace(r, gap=None)

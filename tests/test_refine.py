@@ -16,7 +16,8 @@ from reelprint.verify import TemplateBank, detail_ncc, frame_grey
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
-    """An H.264 clip with B-frames (libx264's defaults), its middle second faded nearly to black."""
+    """An H.264 clip with B-frames, some of them references (libx264's defaults), its third second
+    faded nearly to black."""
     frames = list(film_frames(shots_for(6, 71), 24.0, (320, 180)))
     for i in range(48, 72):
         frames[i] = (frames[i].astype(np.float32) * 0.12).astype(np.uint8)
@@ -43,7 +44,7 @@ def test_luma_frames_are_the_rgb_frames_in_grey_even_in_a_dark_fade(clip):
     assert dark >= 10
 
 
-def test_reference_frames_only_skip_the_b_frames(clip):
+def test_frames_nothing_refers_to_are_skipped_on_the_way(clip):
     every = [t for t, _ in grey_frames_between(clip, 0, 6, size=64)]
     references = [t for t, _ in grey_frames_between(clip, 0, 6, size=64, references_before=10.0)]
     assert set(references) < set(every)
