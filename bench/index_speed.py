@@ -22,7 +22,7 @@ from pathlib import Path
 import av
 import cv2
 
-from reelprint.decode import SamplingPolicy, sample_frames
+from reelprint.sampling import SamplingPolicy, sample_frames
 from reelprint.synth import film_frames, shots_for, write_video
 
 HERE = Path(__file__).resolve().parent

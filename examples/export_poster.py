@@ -15,9 +15,9 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from reelprint.decode import SamplingPolicy
 from reelprint.indexer import index_paths
 from reelprint.posters import MODES, PosterSpec, export_poster, parse_time, print_size
+from reelprint.sampling import SamplingPolicy
 from reelprint.store import Index
 
 # --dense: a frame at least every half second, decoding as much of each GOP as that takes.

@@ -1,11 +1,7 @@
-"""Choosing and decoding the frames to fingerprint, with exact timestamps from the stream.
+"""Opening videos and decoding the frames at and between given times, with exact timestamps.
 
-Decoding is the cost of indexing: a full 1080p decode runs at ~15x realtime on a 2-core box,
-but decoding only keyframes runs at ~200x, and encoders put keyframes at shot cuts. So the
-sampler feeds the decoder keyframe packets only (every shot is represented by its first
-frame), and in long GOPs, where the encoder placed no keyframe for many seconds, it decodes
-into the GOP to add frames, within a budget of extra decoded frames. Intra-only codecs
-(MJPEG, ProRes, ...) have every frame a keyframe and are sampled by time instead.
+Which frames the index fingerprints is `sampling.py`'s choice; this module opens files with one-line
+errors, and decodes any moment (refining a search, thumbnails) from the keyframe before it.
 
 Timestamps are always the frames' own pts in seconds from the stream start, never
 `index / fps`, so variable frame rate and missing frame counts cannot skew them.
@@ -13,8 +9,7 @@ Timestamps are always the frames' own pts in seconds from the stream start, neve
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -38,9 +33,6 @@ ANALYSIS_SIZE = 256
 # Buck Bunny 640x360, 337 frames; measured).
 SKIP_NONREF_CODECS = frozenset({"h264"})
 
-# Codecs whose FFmpeg decoder can output a reduced size directly ("lowres").
-LOWRES_CODECS = frozenset({"mjpeg", "jpeg2000"})
-
 # 8-bit pixel formats whose first plane is the luma, at full size.
 LUMA_FIRST_FORMATS = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p",
                                 "yuv440p", "yuvj440p", "yuv411p", "yuv410p", "nv12", "nv21", "gray"})
@@ -52,20 +44,6 @@ _LIMITED_TO_FULL = np.clip((np.arange(256) - 16) * 255 / 219 + 0.5, 0, 255).asty
 # The index stores times to the millisecond: a time read back from it may be up to half a
 # millisecond before the frame's own pts.
 TIME_TOLERANCE_S = 0.0005
-
-# A file whose last frame ends this much before its declared duration is called truncated.
-TRUNCATION_TOLERANCE_S = 2.0
-TRUNCATION_TOLERANCE_RATIO = 0.05
-
-
-@dataclass(frozen=True)
-class SamplingPolicy:
-    """How densely to sample. Defaults keep indexing near 100x realtime (see BENCHMARKS.md)."""
-
-    min_gap: float = 0.5      # seconds: never two samples closer than this (intra-only codecs)
-    max_gap: float = 4.0      # seconds: a GOP longer than this gets frames decoded inside it...
-    fill_budget: float = 0.06  # ...while the extra decoded frames stay under this share (BENCHMARKS.md)
-    size: int = ANALYSIS_SIZE
 
 
 @dataclass(frozen=True)
@@ -81,10 +59,11 @@ class VideoInfo:
 class SampledFrame:
     t: float            # seconds from the start of the stream, from the frame's pts
     image: np.ndarray   # (h, w, 3) uint8 RGB at analysis size, display aspect ratio
-    keyframe: bool
+    keyframe: bool      # an intra frame (a keyframe or a probed I-frame), not one decoded into a GOP
 
 
-def _open(path: Path) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
+def open_video(path: Path) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
+    """The container and its first video stream; DecodeError with a one-line reason otherwise."""
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except FileNotFoundError:
@@ -94,7 +73,7 @@ def _open(path: Path) -> tuple[av.container.InputContainer, av.video.stream.Vide
     except IsADirectoryError:
         raise DecodeError(f"{path}: is a directory") from None
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise DecodeError(f"{path}: not a readable video ({_reason(exc)})") from None
+        raise DecodeError(f"{path}: not a readable video ({error_reason(exc)})") from None
     if not container.streams.video:
         container.close()
         raise DecodeError(f"{path}: no video stream")
@@ -103,11 +82,11 @@ def _open(path: Path) -> tuple[av.container.InputContainer, av.video.stream.Vide
     return container, stream
 
 
-def _reason(exc: BaseException) -> str:
+def error_reason(exc: BaseException) -> str:
     return str(getattr(exc, "strerror", None) or exc).strip().rstrip(".") or type(exc).__name__
 
 
-def _info(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> VideoInfo:
+def stream_info(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> VideoInfo:
     cc = stream.codec_context
     duration = 0.0
     if stream.duration is not None and stream.time_base is not None:
@@ -122,12 +101,12 @@ def _info(container: av.container.InputContainer, stream: av.video.stream.VideoS
 def probe(path: Path | str) -> VideoInfo:
     """Container-level facts about a video, without decoding frames."""
     path = Path(path)
-    container, stream = _open(path)
+    container, stream = open_video(path)
     with container:
-        return _info(container, stream)
+        return stream_info(container, stream)
 
 
-def _display_size(stream: av.video.stream.VideoStream, size: int) -> tuple[int, int]:
+def display_size(stream: av.video.stream.VideoStream, size: int) -> tuple[int, int]:
     """Analysis size: longest side `size`, display aspect ratio (anamorphic pixels corrected)."""
     cc = stream.codec_context
     sar = cc.sample_aspect_ratio or Fraction(1)
@@ -136,23 +115,12 @@ def _display_size(stream: av.video.stream.VideoStream, size: int) -> tuple[int, 
     return max(2, round(w * scale)), max(2, round(h * scale))
 
 
-def _decode_small(stream: av.video.stream.VideoStream, size: int) -> None:
-    """Ask the decoder for a 1/2, 1/4 or 1/8 size picture where the codec can make one for free
-    (JPEG's DCT scales down): 2.3x faster at 1/4 on 720p MJPEG (measured), never below `size`."""
-    cc = stream.codec_context
-    if cc.name not in LOWRES_CODECS or not cc.width:
-        return
-    level = min(3, int(math.log2(max(cc.width, cc.height) / size))) if max(cc.width, cc.height) > size else 0
-    if level > 0:
-        cc.options = {**cc.options, "lowres": str(level)}
-
-
-def _to_rgb(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
+def to_rgb(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
     # Area averaging, never nearest neighbour: a "mean colour" must be a mean of the frame.
     return frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA").to_ndarray()
 
 
-class _Clock:
+class StreamClock:
     """Converts pts to seconds from the stream's first timestamp."""
 
     def __init__(self, stream: av.video.stream.VideoStream) -> None:
@@ -167,127 +135,6 @@ class _Clock:
         return float((pts - self.start) * self.tb)
 
 
-def sample_frames(
-    path: Path | str,
-    policy: SamplingPolicy = SamplingPolicy(),
-    progress: Callable[[float], None] | None = None,
-) -> tuple[VideoInfo, Iterator[SampledFrame]]:
-    """Probe `path` and return its info and a generator of the frames chosen to fingerprint.
-
-    Opening errors raise DecodeError at once; errors mid-stream raise it from the generator.
-    `progress` is called with the fraction of the file's duration read so far.
-    """
-    path = Path(path)
-    container, stream = _open(path)
-    try:
-        info = _info(container, stream)
-        size = _display_size(stream, policy.size)
-        _decode_small(stream, policy.size)
-    except Exception:
-        container.close()
-        raise
-    return info, _sample(path, container, stream, info, size, policy, progress)
-
-
-def _sample(path, container, stream, info, size, policy, progress) -> Iterator[SampledFrame]:
-    clock = _Clock(stream)
-    intra_only = bool(stream.codec_context.codec.intra_only)
-    frame_step = 1.0 / info.fps if info.fps > 0 else 1 / 25
-    wanted_keys: set[int] = set()
-    fill_targets: list[float] = []   # times inside the current fill, ascending
-    gop: list[tuple[av.Packet, float]] = []  # non-key packets since the last decoded keyframe
-    gop_start: float | None = None
-    last_sample = -math.inf
-    frames_seen = filled = 0
-    emitted = 0
-    last_t = 0.0
-
-    def fill(gop_end: float) -> Iterator[av.VideoFrame]:
-        """Decode into a long GOP, if the budget allows, to sample it every `max_gap` seconds."""
-        nonlocal filled
-        if gop_start is None or not gop or gop_end - gop_start <= policy.max_gap:
-            return
-        targets = list(np.arange(gop_start + policy.max_gap, gop_end - policy.max_gap / 2, policy.max_gap))
-        if not targets:
-            return
-        depth = targets[-1] + 3 * frame_step
-        cost = sum(1 for _, t in gop if t <= depth)
-        if filled + cost > policy.fill_budget * frames_seen:
-            return
-        filled += cost
-        fill_targets.extend(targets)
-        cc = stream.codec_context
-        skip_b = cc.name in SKIP_NONREF_CODECS
-        if skip_b:
-            cc.skip_frame = "NONREF"
-        try:
-            for packet, t in gop:
-                if t > depth:
-                    break
-                yield from packet.decode()
-        finally:
-            if skip_b:
-                cc.skip_frame = "DEFAULT"
-
-    def accept(frame: av.VideoFrame) -> SampledFrame | None:
-        t = clock.seconds(frame.pts)
-        if t is None:
-            return None
-        if frame.pts in wanted_keys:
-            wanted_keys.discard(frame.pts)
-            return SampledFrame(t, _to_rgb(frame, *size), keyframe=True)
-        if fill_targets and t >= fill_targets[0] - frame_step / 2:
-            while fill_targets and t >= fill_targets[0] - frame_step / 2:
-                fill_targets.pop(0)
-            return SampledFrame(t, _to_rgb(frame, *size), keyframe=False)
-        return None
-
-    try:
-        with container:
-            for packet in container.demux(stream):
-                if packet.size == 0:
-                    continue
-                t = clock.seconds(packet.pts if packet.pts is not None else packet.dts)
-                if t is None:
-                    continue
-                frames_seen += 1
-                last_t = max(last_t, t)
-                decoded: list[av.VideoFrame] = []
-                if packet.is_keyframe:
-                    if not intra_only:
-                        decoded.extend(fill(t))
-                    gop, gop_start = [], None
-                    if t - last_sample >= policy.min_gap or not intra_only:
-                        last_sample = t
-                        gop_start = t
-                        wanted_keys.add(packet.pts)
-                        decoded.extend(packet.decode())
-                elif gop_start is not None:
-                    gop.append((packet, t))
-                for frame in decoded:
-                    if (sample := accept(frame)) is not None:
-                        emitted += 1
-                        yield sample
-                if progress is not None and info.duration > 0:
-                    progress(min(1.0, t / info.duration))
-            if not intra_only:
-                for frame in fill(last_t + frame_step):
-                    if (sample := accept(frame)) is not None:
-                        emitted += 1
-                        yield sample
-            for frame in stream.codec_context.decode(None):
-                if (sample := accept(frame)) is not None:
-                    emitted += 1
-                    yield sample
-    except av.error.FFmpegError as exc:
-        raise DecodeError(f"{path}: decoding failed ({_reason(exc)})") from None
-    if emitted == 0:
-        raise DecodeError(f"{path}: no decodable video frames")
-    shortfall = info.duration - (last_t + frame_step)
-    if info.duration > 0 and shortfall > max(TRUNCATION_TOLERANCE_S, TRUNCATION_TOLERANCE_RATIO * info.duration):
-        raise DecodeError(f"{path}: truncated (video stops at {last_t:.1f} s of {info.duration:.1f} s)")
-
-
 def _decode_from(path: Path, start: float, size: int | None, references_before: float | None = None
                  ) -> Iterator[tuple[float, av.VideoFrame, tuple[int, int]]]:
     """(t, frame, output size) for every frame from the keyframe at or before `start` onwards;
@@ -297,20 +144,17 @@ def _decode_from(path: Path, start: float, size: int | None, references_before: 
 
     Converting a frame costs more than decoding it, so callers convert only the frames they keep.
     """
-    container, stream = _open(path)
+    container, stream = open_video(path)
     with container:
-        clock = _Clock(stream)
+        clock = StreamClock(stream)
         cc = stream.codec_context
         tb = stream.time_base or Fraction(1, 1000)
         skipping = references_before is not None and cc.name in SKIP_NONREF_CODECS
         if skipping:
             cc.skip_frame = "NONREF"
-        dims = _display_size(stream, size) if size else (cc.width, cc.height)
+        dims = display_size(stream, size) if size else (cc.width, cc.height)
         try:
-            if start > 0 and stream.time_base:
-                offset = (stream.start_time or 0) + int(start / stream.time_base)
-                container.seek(offset, stream=stream, backward=True)
-            for packet in container.demux(stream):
+            for packet in _packets_from(container, stream, start):
                 # Packets come in decoding order: the frames shown after `references_before` come
                 # after a reference frame shown after it, so switching here decodes them all.
                 if skipping and packet.pts is not None and \
@@ -322,7 +166,45 @@ def _decode_from(path: Path, start: float, size: int | None, references_before: 
                     if t is not None:
                         yield t, frame, dims
         except av.error.FFmpegError as exc:
-            raise DecodeError(f"{path}: decoding failed ({_reason(exc)})") from None
+            raise DecodeError(f"{path}: decoding failed ({error_reason(exc)})") from None
+
+
+def _packets_from(container: av.container.InputContainer, stream: av.video.stream.VideoStream,
+                  start: float) -> Iterator[av.Packet]:
+    """The stream's packets from the last keyframe at or before `start`. A container with an
+    index (mp4, mkv) seeks there at once; a transport stream's seek lands near the time, after it
+    as often as not and between keyframes, so it backs off until a keyframe comes at or before
+    `start` (before this, the frames of a .ts after its first GOP could not be reached at all)."""
+    if start <= 0 or not stream.time_base:
+        yield from container.demux(stream)
+        return
+    clock, back = StreamClock(stream), 0.0
+    while True:
+        target = max(0.0, start - back)
+        _seek(container, stream, target)
+        packets = container.demux(stream)
+        for packet in packets:
+            t = clock.seconds(packet.pts if packet.pts is not None else packet.dts)
+            if packet.is_keyframe and packet.size and t is not None:
+                break
+        else:
+            t = None
+        if target == 0.0 or (t is not None and t <= start + TIME_TOLERANCE_S):
+            if t is not None:
+                yield packet
+                yield from packets
+            return
+        back = max(1.0, 2 * back)
+
+
+def _seek(container: av.container.InputContainer, stream: av.video.stream.VideoStream, target: float) -> None:
+    if target == 0.0:
+        try:  # the first byte: a transport stream's seek to its first time lands after its first frames
+            container.seek(0, unsupported_byte_offset=True)
+            return
+        except av.error.FFmpegError:
+            pass
+    container.seek((stream.start_time or 0) + int(target / stream.time_base), stream=stream, backward=True)
 
 
 def _to_grey(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
@@ -349,7 +231,7 @@ def frames_between(path: Path | str, start: float, end: float, size: int | None 
     `size=None` keeps the frame's own resolution.
     """
     for t, frame, dims in _frames_within(Path(path), start, end, size):
-        yield SampledFrame(t, _to_rgb(frame, *dims), frame.key_frame)
+        yield SampledFrame(t, to_rgb(frame, *dims), frame.key_frame)
 
 
 def grey_frames_between(path: Path | str, start: float, end: float, size: int = ANALYSIS_SIZE,
@@ -380,4 +262,4 @@ def frame_at(path: Path | str, t: float, size: int | None = ANALYSIS_SIZE) -> Sa
     if best is None:
         raise DecodeError(f"{path}: no frame at {t:.2f} s")
     ft, frame, dims = best
-    return SampledFrame(ft, _to_rgb(frame, *dims), frame.key_frame)
+    return SampledFrame(ft, to_rgb(frame, *dims), frame.key_frame)

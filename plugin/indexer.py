@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from reelprint.borders import LetterboxCrop, agreed_crop, find_borders
-from reelprint.decode import SamplingPolicy, VideoInfo, sample_frames
+from reelprint.decode import VideoInfo
 from reelprint.errors import DecodeError
 from reelprint.features import FRAME_DTYPE, frame_features
 from reelprint.library import FileStat, content_signature, walk_videos
 from reelprint.models import ERROR
+from reelprint.sampling import SamplingPolicy, sample_frames
 from reelprint.store import Index, VideoRecord
 
 # Frames held in memory before their features are computed: bounds memory on long films

@@ -1,8 +1,11 @@
+import av
 import numpy as np
 import pytest
 
-from reelprint.decode import frame_at, frames_between, probe, sample_frames
+from reelprint.decode import frame_at, frames_between, probe
 from reelprint.errors import DecodeError
+from reelprint.h264 import is_intra, nal_length_size
+from reelprint.sampling import sample_frames
 from reelprint.synth import film_frames, shots_for, write_video
 
 CONTAINERS = [
@@ -52,6 +55,18 @@ def test_frame_at_returns_the_frame_on_screen(clips):
     assert frame.t <= 5.0 < frame.t + 1 / 24 + 1e-6
 
 
+@pytest.mark.parametrize("ext", ["ts", "m2ts", "mkv"])
+def test_every_moment_is_reachable(tmp_path, ext):
+    # A transport stream has no index: its seek lands near a time, often after it and between
+    # keyframes, and frames there could not be decoded.
+    path = write_video(tmp_path / f"gops.{ext}", film_frames(shots_for(12, seed=6), 25, (176, 144)), 25,
+                       options={"x264-params": "keyint=50"})
+    for t in [0.52, 1.48, 2.92, 5.12, 9.32, 11.48]:  # frame times
+        frame = frame_at(path, t)
+        assert frame.t <= t + 1e-3 < frame.t + 1 / 25 + 1e-3
+        assert [round(f.t, 2) for f in frames_between(path, t, t + 0.1)] == [round(t + i / 25, 2) for i in range(3)]
+
+
 def test_corrupt_file_is_a_decode_error(tmp_path):
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(np.random.default_rng(0).bytes(50_000))
@@ -86,3 +101,27 @@ def test_intra_only_video_is_sampled_by_time_at_reduced_size(tmp_path):
     gaps = np.diff([f.t for f in frames])
     assert len(frames) >= 7 and gaps.min() >= 0.5 - 1e-6  # every keyframe, but no closer than min_gap
     assert frames[0].image.shape == (144, 256, 3)
+
+
+@pytest.mark.parametrize("ext", ["mp4", "ts"])  # length-prefixed NAL units, and start codes
+def test_cuts_coded_as_i_frames_inside_a_gop_are_sampled_exactly(tmp_path, ext):
+    # x264 codes a cut closer than min-keyint to the last keyframe as an I-frame the container
+    # does not flag as a keyframe: each must still be sampled, decoded exactly, at its own time.
+    shots = shots_for(15, seed=4, mean_shot=1.0)
+    path = write_video(tmp_path / f"cuts.{ext}", film_frames(shots, 25, (320, 180)), 25,
+                       options={"x264-params": "keyint=1000:min-keyint=500:scenecut=40"})
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        length_size = nal_length_size(stream.codec_context.extradata)
+        packets = {p.pts: (p.is_keyframe, is_intra(bytes(p), length_size)) for p in container.demux(stream) if p.size}
+    with av.open(str(path)) as container:
+        intra = {f.pts: round(f.time, 3) for f in container.decode(video=0) if int(f.pict_type) == 1}
+    assert {pts for pts, (_, i) in packets.items() if i} == set(intra)
+    assert sum(key for key, _ in packets.values()) <= len(intra) - 4
+    _, frames = sample_frames(path)
+    frames = list(frames)
+    first = min(intra.values())  # a transport stream starts its clock above 0
+    assert sorted(round(t - first, 3) for t in intra.values()) == sorted(round(f.t, 3) for f in frames)
+    for f in frames:
+        exact = next(frames_between(path, f.t - 0.001, f.t + 0.001))
+        assert np.array_equal(exact.image, f.image)

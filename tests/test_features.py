@@ -5,7 +5,6 @@ from PIL import Image
 
 from reelprint import colour
 from reelprint.borders import LetterboxCrop, find_borders
-from reelprint.decode import sample_frames
 from reelprint.features import (
     EVIDENCE_MIN_QUALITY,
     frame_features,
@@ -14,6 +13,7 @@ from reelprint.features import (
     mirror_layout,
 )
 from reelprint.hashes import hamming, to_hex
+from reelprint.sampling import sample_frames
 
 
 def _frames(path):

@@ -1,0 +1,205 @@
+"""Choosing the frames to fingerprint and decoding them.
+
+Decoding is the cost of indexing: a full 1080p decode runs at ~15x realtime on a 2-core box,
+but decoding only keyframes runs at ~200x, and encoders put keyframes at shot cuts. So the
+sampler feeds the decoder keyframe packets only (every shot is represented by its first
+frame), plus the I-frames an encoder put at a cut too soon after a keyframe, and in long GOPs,
+where the encoder placed no keyframe for many seconds, it decodes into the GOP to add frames,
+within a budget of extra decoded frames. Intra-only codecs (MJPEG, ProRes, ...) have every
+frame a keyframe and are sampled by time instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import av.error
+import numpy as np
+
+from reelprint.decode import (
+    ANALYSIS_SIZE,
+    SKIP_NONREF_CODECS,
+    SampledFrame,
+    StreamClock,
+    VideoInfo,
+    display_size,
+    error_reason,
+    open_video,
+    stream_info,
+    to_rgb,
+)
+from reelprint.errors import DecodeError
+from reelprint.h264 import is_intra, nal_length_size
+
+# Codecs whose packets are read for I-frames that are not keyframes (`h264.py`): an encoder codes
+# a cut too soon after a keyframe as one, and containers flag only keyframes. Tears of Steel's
+# shot at 0.88-2.71 s had no stored frame without them.
+INTRA_PROBE_CODECS = frozenset({"h264"})
+
+# Codecs whose FFmpeg decoder can output a reduced size directly ("lowres").
+LOWRES_CODECS = frozenset({"mjpeg", "jpeg2000"})
+
+# A file whose last frame ends this much before its declared duration is called truncated.
+TRUNCATION_TOLERANCE_S = 2.0
+TRUNCATION_TOLERANCE_RATIO = 0.05
+
+
+@dataclass(frozen=True)
+class SamplingPolicy:
+    """How densely to sample. Defaults keep indexing near 100x realtime (see BENCHMARKS.md)."""
+
+    min_gap: float = 0.5      # seconds: never two samples closer than this (intra-only codecs)
+    max_gap: float = 4.0      # seconds: a GOP longer than this gets frames decoded inside it...
+    fill_budget: float = 0.06  # ...while the extra decoded frames stay under this share (BENCHMARKS.md)
+    size: int = ANALYSIS_SIZE
+
+
+def _decode_small(stream: av.video.stream.VideoStream, size: int) -> None:
+    """Ask the decoder for a 1/2, 1/4 or 1/8 size picture where the codec can make one for free
+    (JPEG's DCT scales down): 2.3x faster at 1/4 on 720p MJPEG (measured), never below `size`."""
+    cc = stream.codec_context
+    if cc.name not in LOWRES_CODECS or not cc.width:
+        return
+    level = min(3, int(math.log2(max(cc.width, cc.height) / size))) if max(cc.width, cc.height) > size else 0
+    if level > 0:
+        cc.options = {**cc.options, "lowres": str(level)}
+
+
+def sample_frames(
+    path: Path | str,
+    policy: SamplingPolicy = SamplingPolicy(),
+    progress: Callable[[float], None] | None = None,
+) -> tuple[VideoInfo, Iterator[SampledFrame]]:
+    """Probe `path` and return its info and a generator of the frames chosen to fingerprint.
+
+    Opening errors raise DecodeError at once; errors mid-stream raise it from the generator.
+    `progress` is called with the fraction of the file's duration read so far.
+    """
+    path = Path(path)
+    container, stream = open_video(path)
+    try:
+        info = stream_info(container, stream)
+        size = display_size(stream, policy.size)
+        _decode_small(stream, policy.size)
+    except Exception:
+        container.close()
+        raise
+    return info, _sample(path, container, stream, info, size, policy, progress)
+
+
+def _sample(path, container, stream, info, size, policy, progress) -> Iterator[SampledFrame]:
+    clock = StreamClock(stream)
+    cc = stream.codec_context
+    intra_only = bool(cc.codec.intra_only)
+    probe_intra = not intra_only and cc.name in INTRA_PROBE_CODECS
+    length_size = nal_length_size(cc.extradata) if probe_intra else None
+    frame_step = 1.0 / info.fps if info.fps > 0 else 1 / 25
+    wanted_keys: set[int] = set()
+    emitted: set[int] = set()        # pts already sampled: a fill decodes its GOP's I-frames again
+    fill_targets: list[float] = []   # times inside the current fill, ascending
+    gop_key: av.Packet | None = None
+    gop: list[tuple[av.Packet, float]] = []  # non-key packets since the last decoded keyframe
+    gop_start: float | None = None
+    last_sample = -math.inf
+    frames_seen = filled = 0
+    last_t = 0.0
+
+    def fill(gop_end: float) -> Iterator[av.VideoFrame]:
+        """Decode into a long GOP, if the budget allows, to sample it every `max_gap` seconds."""
+        nonlocal filled
+        if gop_start is None or not gop or gop_end - gop_start <= policy.max_gap:
+            return
+        targets = list(np.arange(gop_start + policy.max_gap, gop_end - policy.max_gap / 2, policy.max_gap))
+        if not targets:
+            return
+        depth = targets[-1] + 3 * frame_step
+        cost = sum(1 for _, t in gop if t <= depth)
+        if filled + cost > policy.fill_budget * frames_seen:
+            return
+        filled += cost
+        fill_targets.extend(targets)
+        skip_b = cc.name in SKIP_NONREF_CODECS
+        if skip_b:
+            cc.skip_frame = "NONREF"
+        try:
+            for packet, t in gop:
+                if t > depth:
+                    break
+                yield from packet.decode()
+        finally:
+            if skip_b:
+                cc.skip_frame = "DEFAULT"
+
+    def accept(frame: av.VideoFrame) -> SampledFrame | None:
+        t = clock.seconds(frame.pts)
+        if t is None:
+            return None
+        served = False
+        while fill_targets and t >= fill_targets[0] - frame_step / 2:
+            fill_targets.pop(0)
+            served = True
+        intra = frame.pts in wanted_keys
+        wanted_keys.discard(frame.pts)
+        if not (intra or served) or frame.pts in emitted:
+            return None
+        emitted.add(frame.pts)
+        return SampledFrame(t, to_rgb(frame, *size), keyframe=intra)
+
+    try:
+        with container:
+            for packet in container.demux(stream):
+                if packet.size == 0:
+                    continue
+                t = clock.seconds(packet.pts if packet.pts is not None else packet.dts)
+                if t is None:
+                    continue
+                frames_seen += 1
+                last_t = max(last_t, t)
+                decoded: list[av.VideoFrame] = []
+                if packet.is_keyframe:
+                    if not intra_only:
+                        decoded.extend(fill(t))
+                    gop, gop_start, gop_key = [], None, None
+                    if t - last_sample >= policy.min_gap or not intra_only:
+                        last_sample = t
+                        gop_start, gop_key = t, packet
+                        wanted_keys.add(packet.pts)
+                        decoded.extend(packet.decode())
+                elif gop_start is not None:
+                    gop.append((packet, t))
+                    if probe_intra and is_intra(bytes(packet), length_size):
+                        wanted_keys.add(packet.pts)
+                        decoded.extend(_decode_alone(cc, gop_key, packet))
+                for frame in decoded:
+                    if (sample := accept(frame)) is not None:
+                        yield sample
+                if progress is not None and info.duration > 0:
+                    progress(min(1.0, t / info.duration))
+            if not intra_only:
+                for frame in fill(last_t + frame_step):
+                    if (sample := accept(frame)) is not None:
+                        yield sample
+            for frame in cc.decode(None):
+                if (sample := accept(frame)) is not None:
+                    yield sample
+    except av.error.FFmpegError as exc:
+        raise DecodeError(f"{path}: decoding failed ({error_reason(exc)})") from None
+    if not emitted:
+        raise DecodeError(f"{path}: no decodable video frames")
+    shortfall = info.duration - (last_t + frame_step)
+    if info.duration > 0 and shortfall > max(TRUNCATION_TOLERANCE_S, TRUNCATION_TOLERANCE_RATIO * info.duration):
+        raise DecodeError(f"{path}: truncated (video stops at {last_t:.1f} s of {info.duration:.1f} s)")
+
+
+def _decode_alone(cc: av.codec.context.CodecContext, key: av.Packet, packet: av.Packet) -> list[av.VideoFrame]:
+    """The frames of `packet`, an I-frame, decoded after its GOP's keyframe in a decoder of
+    their own: fed to the sampler's decoder with the frames between left out, it reorders them
+    wrongly (some came out late or without a timestamp)."""
+    alone = av.CodecContext.create(cc.name, "r")
+    alone.extradata = cc.extradata
+    frames = [*alone.decode(key), *alone.decode(packet), *alone.decode(None)]
+    return [f for f in frames if f.pts == packet.pts]
