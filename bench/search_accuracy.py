@@ -12,6 +12,9 @@ Folds alternate the halves and rotate which member of each family is indexed.
 Half B (--tune-half) was held out while tuning thresholds: the constants in reelprint.search
 and reelprint.verify were set looking at half A folds only (even folds).
 
+Source frames that are not evidence (black, flat, a deep fade, by the index's own quality
+measure) are drawn again: they are in every video, and search declines them by design.
+
 Right video: the first match is the video the frame came from. Right time: also |t - truth|
 <= 1 s, or the truth lies inside the reported static-shot span.
 """
@@ -29,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from reelprint.decode import frame_at, probe
+from reelprint.features import EVIDENCE_MIN_QUALITY, image_features
 from reelprint.indexer import index_paths
 from reelprint.screenshots import TRANSFORMS
 from reelprint.search import Searcher
@@ -89,25 +93,31 @@ def build_index(media: Path, videos: list[str], db: Path) -> Index:
     return index
 
 
-def random_frames(media: Path, videos: list[str], n: int, rng: np.random.Generator
+def random_frames(media: Path, videos: list[str], n: int, rng: np.random.Generator, skipped: list[str]
                   ) -> list[tuple[str, float, np.ndarray]]:
+    """`n` frames at random times of random videos. A frame that is not evidence by the index's
+    own measure (black, flat, a deep fade: quality below EVIDENCE_MIN_QUALITY) is drawn again
+    and noted in `skipped`: it is in every video, and search declines it by design."""
     out = []
-    for _ in range(n):
+    while len(out) < n:
         video = videos[int(rng.integers(len(videos)))]
         duration = probe(media / video).duration
         frame = frame_at(media / video, float(rng.uniform(0, max(0.1, duration - 0.5))), size=None)
+        if image_features(frame.image)[0]["quality"] < EVIDENCE_MIN_QUALITY:
+            skipped.append(f"{video} t={frame.t:.2f}")
+            continue
         out.append((video, frame.t, frame.image))
     return out
 
 
 def run_fold(media: Path, fold: int, n: int, n_neg: int, seed: int, workdir: Path,
              rows: dict[str, list[tuple[bool, bool, float]]], false: list[bool],
-             scored: list[tuple[float, bool]], verbose: bool = False) -> str:
+             scored: list[tuple[float, bool]], skipped: list[str], verbose: bool = False) -> str:
     half, indexed, negatives = fold_videos(fold)
     rng = np.random.default_rng(seed + fold)
     with build_index(media, indexed, workdir / f"fold{fold}.db") as index:
         searcher = Searcher(index)
-        for video, t, image in random_frames(media, indexed, n, rng):
+        for video, t, image in random_frames(media, indexed, n, rng, skipped):
             for name, transform in TRANSFORMS.items():
                 still = transform(image, rng)
                 start = time.perf_counter()
@@ -124,7 +134,7 @@ def run_fold(media: Path, fold: int, n: int, n_neg: int, seed: int, workdir: Pat
                 if matches:
                     scored.append((matches[0].score, right_video))
                 rows[f"{name}@{half}"].append((right_video, right_time, ms))
-        for video, t, image in random_frames(media, negatives, n_neg, rng):
+        for video, t, image in random_frames(media, negatives, n_neg, rng, skipped):
             names = list(TRANSFORMS)
             name = names[int(rng.integers(len(names)))]
             still = TRANSFORMS[name](image, rng)
@@ -185,6 +195,7 @@ def main() -> int:
     rows: dict[str, list[tuple[bool, bool, float]]] = defaultdict(list)
     false: list[bool] = []
     scored: list[tuple[float, bool]] = []
+    skipped: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -193,9 +204,11 @@ def main() -> int:
                 continue
             start = time.perf_counter()
             half = run_fold(args.media.resolve(), fold, args.n, args.neg, args.seed, workdir, rows, false, scored,
-                            args.verbose)
+                            skipped, args.verbose)
             print(f"fold {fold} (half {half}) done in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     print_table(rows, false, scored)
+    if skipped:
+        print(f"\nframes drawn again, not evidence (black, flat, deep fade): {', '.join(skipped)}")
     return 0
 
 

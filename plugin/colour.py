@@ -99,6 +99,23 @@ def palettes(pixels: np.ndarray, k: int = PALETTE_SIZE, iterations: int = KMEANS
     return oklab_to_srgb(centres), shares
 
 
+def palette_distance(lab: np.ndarray, shares: np.ndarray, many_lab: np.ndarray, many_shares: np.ndarray
+                     ) -> np.ndarray:
+    """How far one palette is from each of many: every colour's OKLab distance to the nearest
+    colour of the other palette, weighted by its share, summed both ways (a chamfer distance).
+    `lab` (k, 3) and `shares` (k,) against `many_lab` (N, k, 3) and `many_shares` (N, k); shares
+    are fractions. Unlike the layout, it ignores where the colours are: a still from the middle
+    of a shot keeps its shot's colours while the picture moves."""
+    # Squared distances as |a|^2 + |b|^2 - 2ab: one matrix product instead of (N, k, k, 3) differences.
+    n, k = many_lab.shape[:2]
+    cross = (many_lab.reshape(n * k, 3) @ lab.T).reshape(n, k, len(lab))       # (N, k many, k one)
+    d2 = (many_lab * many_lab).sum(-1)[:, :, None] + (lab * lab).sum(-1)[None, None, :] - 2 * cross
+    np.maximum(d2, 0, out=d2)
+    one_to_many = np.sqrt(d2.min(axis=1)) @ shares / max(float(shares.sum()), 1e-6)
+    many_to_one = (np.sqrt(d2.min(axis=2)) * many_shares).sum(axis=1) / np.maximum(many_shares.sum(axis=1), 1e-6)
+    return one_to_many + many_to_one
+
+
 def relative_luminance(rgb: np.ndarray) -> np.ndarray:
     """WCAG relative luminance of uint8 sRGB colours (..., 3)."""
     return srgb_to_linear(rgb) @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)

@@ -2,8 +2,8 @@
 
 1. The still is trimmed of bars and player chrome and turned into variants (`query.py`): as
    found, with a bottom strip (control bar, subtitles) dropped, each mirrored too.
-2. Candidates: every stored frame is scored by pHash distance plus colour-layout distance to
-   the nearest variant; the best few videos, and their best stored frames, go on.
+2. Candidates: stored frames are ranked twice, by pHash plus colour-layout distance to the
+   nearest variant, and by palette distance; the best of the two rankings, in turn, go on.
 3. Refinement: the index holds only some frames of each video, so the stretch around each
    candidate frame is decoded and every frame compared with the still by normalised
    cross-correlation over sizes and positions (`verify.py`). The best frame gives `t`, the
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from reelprint import colour
 from reelprint.errors import ReelprintError
 from reelprint.features import EVIDENCE_MIN_QUALITY, layout_distance
 from reelprint.hashes import hamming
@@ -125,7 +126,7 @@ class Searcher:
         # for the few frames the hash scan finds.
         self.video_ids, self.times, self.hashes = index.hash_columns(EVIDENCE_MIN_QUALITY)
         self.exhaustive = len(self.hashes) <= EXHAUSTIVE_FRAMES
-        self.layouts = index.layout_table(EVIDENCE_MIN_QUALITY) if self.exhaustive else None
+        self.colours = _Colours.from_table(index.colour_table(EVIDENCE_MIN_QUALITY)) if self.exhaustive else None
         self.videos = {v.id: v for v in index.videos()}
 
     def __len__(self) -> int:
@@ -173,17 +174,12 @@ class Searcher:
         in the stretch after its nearest stored frame, or, when the cut before it got no
         keyframe, in the stretch before.
         """
-        rows, cost, bits = self._ranked_rows(features)
-        shortlist = min(len(cost), SHORTLIST)
-        if shortlist == 0:
-            return []
-        order = np.argpartition(cost, shortlist - 1)[:shortlist]
-        order = order[np.argsort(cost[order], kind="stable")]
+        rows, order, bits = self._ranked_rows(features)
         out: list[tuple[int, float, float, int]] = []
         seen: set[tuple[int, float]] = set()
         budget = float(REFINE_FRAMES)
         for i in order:
-            if not np.isfinite(cost[i]) or budget <= 0:
+            if budget <= 0:
                 break
             row = int(rows[i])
             video_id = int(self.video_ids[row])
@@ -211,26 +207,28 @@ class Searcher:
         return out
 
     def _ranked_rows(self, features: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, cost, pHash distance) of the stored frames worth ranking: all of them in a small
-        library, those within RETRIEVAL_RADIUS of a variant in a large one."""
+        """(rows, the SHORTLIST best of them in order, pHash distance) of the stored frames worth
+        ranking: all of them in a small library, those within RETRIEVAL_RADIUS of a variant in a
+        large one. Two rankings take turns: pHash plus colour layout, which finds the stored frame
+        the still is a copy of, and the palette, which finds its shot when the picture has moved
+        since the shot's stored frame (`colour.palette_distance`)."""
         if self.exhaustive:
             rows = np.arange(len(self.hashes))
         else:
             rows = near(self.hashes, [f["phash"] for f in features], RETRIEVAL_RADIUS)[0]
-        layouts = self._layouts(rows)
+        colours = self.colours.subset(rows) if self.colours is not None else \
+            _Colours.from_table(self.index.colours_of(self.video_ids[rows], self.times[rows]))
         cost = np.full(len(rows), np.inf, np.float32)
         bits = np.full(len(rows), 64, np.uint8)
         hashes = self.hashes[rows]
         for f in features:
             d = hamming(hashes, f["phash"])
             bits = np.minimum(bits, d)
-            np.minimum(cost, d + layout_distance(layouts, f["layout"]) / LAYOUT_PER_BIT, out=cost)
-        return rows, cost, bits
-
-    def _layouts(self, rows: np.ndarray) -> np.ndarray:
-        if self.layouts is not None:
-            return self.layouts[rows]
-        return self.index.layouts_of(self.video_ids[rows], self.times[rows])
+            np.minimum(cost, d + layout_distance(colours.layouts, f["layout"]) / LAYOUT_PER_BIT, out=cost)
+        # One variant is enough: a mirror has its picture's palette, and the one without the
+        # bottom strip mostly that too.
+        palette = colours.distance(features[0])
+        return rows, _in_turn([cost, palette], SHORTLIST), bits
 
     def _crop(self, r: Refined) -> tuple[int, int, int, int] | None:
         """Where the still sits in the frame, in the video's pixels, when it is a crop."""
@@ -245,6 +243,43 @@ class Searcher:
         # A mirrored variant is the still flipped back, so its box is in the frame's own coordinates.
         sx, sy = cw / FRAME_WIDTH, ch / grey_h
         return (cx + round(x * sx), cy + round(y * sy), round(w * sx), round(h * sy))
+
+
+@dataclass(frozen=True)
+class _Colours:
+    """Stored frames' colour layouts and palettes (`Index.colour_table` rows), palettes in OKLab."""
+
+    layouts: np.ndarray   # (N, 12) uint8
+    palettes: np.ndarray  # (N, 5, 3) float32 OKLab
+    shares: np.ndarray    # (N, 5) float32 fractions
+
+    @classmethod
+    def from_table(cls, table: np.ndarray) -> _Colours:
+        lab = colour.srgb_to_oklab(table[:, 12:27].reshape(-1, 5, 3)).astype(np.float32)
+        return cls(table[:, :12], lab, table[:, 27:32].astype(np.float32) / 255)
+
+    def subset(self, rows: np.ndarray) -> _Colours:
+        return _Colours(self.layouts[rows], self.palettes[rows], self.shares[rows])
+
+    def distance(self, features: np.ndarray) -> np.ndarray:
+        """Palette distance of a still's features to every frame here."""
+        lab = colour.srgb_to_oklab(features["palette"]).astype(np.float32)
+        return colour.palette_distance(lab, features["shares"].astype(np.float32) / 255, self.palettes, self.shares)
+
+
+def _in_turn(costs: list[np.ndarray], n: int) -> np.ndarray:
+    """The first `n` positions of several rankings (lowest cost first) taken in turn, each once."""
+    tops = []
+    for cost in costs:
+        k = min(n, len(cost))
+        top = np.argpartition(cost, k - 1)[:k] if k else np.zeros(0, np.int64)
+        tops.append(top[np.argsort(cost[top], kind="stable")])
+    out: list[int] = []
+    for i in range(n):
+        for top in tops:
+            if i < len(top) and int(top[i]) not in out:
+                out.append(int(top[i]))
+    return np.array(out[:n], np.int64)
 
 
 def _settled(refined: list[Refined]) -> bool:

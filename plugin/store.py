@@ -42,6 +42,8 @@ from reelprint.store_daemon import DaemonStore
 from reelprint.store_journal import TrashJournal
 
 SCHEMA_VERSION = 1
+# A frame's colour as search ranks it (`colour_table`): layout 12 bytes, palette 15, shares 5.
+COLOUR_BYTES = 32
 
 # Migrations from version N to N+1, run in order inside one transaction, after a copy of the
 # file is kept beside it (`index.db.bak-vN`).
@@ -323,22 +325,23 @@ class Index(TrashJournal, DaemonStore, ConfirmationStore):
         return ((data[:, 0] >> 32).astype(np.int32), ((data[:, 0] & 0xFFFFFFFF) / 1000).astype(np.float32),
                 data[:, 1].view(np.uint64))
 
-    def layout_table(self, min_quality: int) -> np.ndarray:
-        """(N, 12) uint8 colour layouts of the frames `hash_columns` returns, in its order."""
+    def colour_table(self, min_quality: int) -> np.ndarray:
+        """(N, COLOUR_BYTES) uint8 of the frames `hash_columns` returns, in its order: the colour
+        layout (12 bytes), then the palette (5 sRGB colours, 15 bytes) and its shares (5 bytes)."""
         cur = self.db.execute_sql(
-            "SELECT f.layout FROM frame f JOIN video v ON v.id = f.video_id "
+            "SELECT f.layout, f.palette FROM frame f JOIN video v ON v.id = f.video_id "
             "WHERE v.state = ? AND f.quality >= ? ORDER BY f.video_id, f.t_ms", (INDEXED, min_quality))
-        return np.frombuffer(b"".join(r[0] for r in cur.fetchall()), np.uint8).reshape(-1, 12)
+        return np.frombuffer(b"".join(r[0] + r[1] for r in cur.fetchall()), np.uint8).reshape(-1, COLOUR_BYTES)
 
-    def layouts_of(self, video_ids: np.ndarray, times: np.ndarray) -> np.ndarray:
-        """(N, 12) uint8 colour layouts of the frames at (video id, t seconds)."""
-        out = np.zeros((len(video_ids), 12), np.uint8)
+    def colours_of(self, video_ids: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """`colour_table`'s rows of the frames at (video id, t seconds)."""
+        out = np.zeros((len(video_ids), COLOUR_BYTES), np.uint8)
         t_ms = np.rint(np.asarray(times, np.float64) * 1000).astype(np.int64)
         for i, (v, t) in enumerate(zip(video_ids.tolist(), t_ms.tolist(), strict=True)):
-            row = self.db.execute_sql("SELECT layout FROM frame WHERE video_id = ? AND t_ms = ?",
+            row = self.db.execute_sql("SELECT layout, palette FROM frame WHERE video_id = ? AND t_ms = ?",
                                       (v, int(t))).fetchone()
             if row is not None:
-                out[i] = np.frombuffer(row[0], np.uint8)
+                out[i] = np.frombuffer(row[0] + row[1], np.uint8)
         return out
 
     # -- roots, decisions, status -------------------------------------------------------------

@@ -14,6 +14,7 @@ from reelprint.features import (
 )
 from reelprint.hashes import hamming, to_hex
 from reelprint.sampling import sample_frames
+from reelprint.synth import shot_frames, shots_for
 
 
 def _frames(path):
@@ -106,3 +107,25 @@ def test_anchor_frames_cover_every_shot_and_skip_black(clips):
     hashes = with_black["phash"][picked]
     assert min(int(hamming(a, b)) for i, a in enumerate(hashes) for b in hashes[i + 1:]) > 8
     assert len(anchor_frames(frames, k=100)) == len(frames)
+
+
+def test_palette_distance_finds_the_shot_after_the_picture_moved():
+    # The end of a panning shot looks unlike its first frame (pHash), but keeps its colours.
+    shots = shots_for(30, seed=21)
+    firsts, lasts = [], []
+    for shot in shots:
+        frames = list(shot_frames(shot, 12, (192, 108)))
+        firsts.append(frames[0])
+        lasts.append(frames[-1])
+    first = frame_features(firsts, [0.0] * len(firsts), crop=LetterboxCrop())
+    last = frame_features(lasts, [0.0] * len(lasts), crop=LetterboxCrop())
+    lab = colour.srgb_to_oklab(first["palette"]).astype(np.float32)
+    shares = first["shares"].astype(np.float32) / 255
+    found = by_hash = 0
+    for i, f in enumerate(last):
+        d = colour.palette_distance(colour.srgb_to_oklab(f["palette"]).astype(np.float32),
+                                    f["shares"].astype(np.float32) / 255, lab, shares)
+        found += int(np.argmin(d) == i)
+        by_hash += int(np.argmin(hamming(first["phash"], f["phash"])) == i)
+    assert colour.palette_distance(lab[0], shares[0], lab[:1], shares[:1])[0] < 1e-4
+    assert len(shots) >= 6 and found >= len(shots) - 1 and by_hash <= len(shots) // 2
