@@ -10,7 +10,9 @@ full (`pin`).
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -19,7 +21,7 @@ from reelprint.borders import LetterboxCrop
 from reelprint.decode import grey_frames_between
 from reelprint.errors import DecodeError
 from reelprint.store import VideoRecord
-from reelprint.verify import Alignment, TemplateBank, detail_ncc, frame_grey
+from reelprint.verify import COARSE_WIDTH, Alignment, TemplateBank, detail_ncc, frame_grey
 
 # The first pass compares frames at least this far apart (every third frame at 25 fps) with
 # every other template size; the second pass every frame decoded this close to the best of them.
@@ -73,7 +75,7 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
     # The frame without the video's bars, and, for a video with bars, with them: a still can
     # keep bars a logo or a player's frame stopped the trimming from seeing.
     forms = [crop] if crop.is_empty else [crop, LetterboxCrop()]
-    coarse = {(form, i): bank.align(frame_grey(form.apply(frames[i][1])), coarse=True)
+    coarse = {(form, i): bank.align(frame_grey(form.apply(frames[i][1]), COARSE_WIDTH), coarse=True)
               for form in forms for i in _spaced(times, COARSE_GAP_S)}
     crop, _ = max(coarse, key=lambda k: coarse[k].ncc)
     top = max(a.ncc for a in coarse.values())
@@ -81,17 +83,16 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
     # detail tells the still's own frame (bench: a fade's best correlation was 0.6 s off).
     centres = sorted((i for (form, i), a in coarse.items() if form == crop and a.ncc >= top - NEAR_BEST),
                      key=lambda i: -coarse[crop, i].ncc)[:MAX_CENTRES]
-    greys = [frame_grey(crop.apply(image)) for _, image in frames]
+
+    @functools.cache
+    def grey(i: int) -> np.ndarray:
+        return frame_grey(crop.apply(frames[i][1]))
+
     near = {int(i) for c in centres for i in np.flatnonzero(np.abs(times - times[c]) <= COARSE_GAP_S + 1e-6)}
-    alignments = {i: bank.align(greys[i]) for i in near}
-    details = {i: _detail(greys[i], a) for i, a in alignments.items()}
+    alignments = {i: bank.align(grey(i)) for i in near}
+    details = {i: _detail(grey(i), a) for i, a in alignments.items()}
     best = max(alignments, key=lambda i: alignments[i].ncc + details[i])
-    same = _same_picture(greys, best)
-    lo = hi = best
-    while lo > 0 and same[lo - 1]:
-        lo -= 1
-    while hi + 1 < len(same) and same[hi + 1]:
-        hi += 1
+    lo, hi = _same_picture_run(grey, best, len(frames))
     span = (float(times[lo]), float(times[hi])) if times[hi] - times[lo] >= SPAN_MIN_S else None
     found = alignments[best]
     # Pinned among the frames up to PIN_REACH decoded frames either side: the best reference
@@ -141,9 +142,18 @@ def _spaced(times: np.ndarray, gap: float) -> list[int]:
     return picks
 
 
-def _same_picture(greys: list[np.ndarray], best: int) -> np.ndarray:
-    """Which frames show the picture of frame `best` (correlation of the whole frames)."""
-    stack = np.stack([g.ravel() for g in greys]).astype(np.float32)
-    stack -= stack.mean(axis=1, keepdims=True)
-    stack /= np.linalg.norm(stack, axis=1, keepdims=True) + 1e-6
-    return stack @ stack[best] >= STATIC_MIN_CORR
+def _same_picture_run(grey: Callable[[int], np.ndarray], best: int, n: int) -> tuple[int, int]:
+    """First and last of the frames around `best` that show its picture (whole-frame correlation)."""
+    picture = _unit(grey(best))
+    lo = hi = best
+    while lo > 0 and _unit(grey(lo - 1)) @ picture >= STATIC_MIN_CORR:
+        lo -= 1
+    while hi + 1 < n and _unit(grey(hi + 1)) @ picture >= STATIC_MIN_CORR:
+        hi += 1
+    return lo, hi
+
+
+def _unit(image: np.ndarray) -> np.ndarray:
+    v = image.ravel().astype(np.float32)
+    v -= v.mean()
+    return v / (np.linalg.norm(v) + 1e-6)

@@ -171,7 +171,7 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
                         decoded.extend(packet.decode())
                 elif gop_start is not None:
                     gop.append((packet, t))
-                    if probe_intra and is_intra(bytes(packet), length_size):
+                    if probe_intra and is_intra(packet, length_size):
                         wanted_keys.add(packet.pts)
                         decoded.extend(_decode_alone(cc, gop_key, packet))
                 for frame in decoded:

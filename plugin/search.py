@@ -52,8 +52,9 @@ EXHAUSTIVE_FRAMES = 300_000
 # rescales of one frame at 0-8; 11 leaves room for grading and subtitles on top.
 RETRIEVAL_RADIUS = 11
 # Stored frames considered as candidates, best first; the stretches around them are decoded
-# and compared until REFINE_FRAMES frames (~1.2 s of decoding at 360p here: 241 frames of
-# Big Buck Bunny 640x360 took 0.58 s) are spent, or the search is settled: a moment correlates
+# and compared until REFINE_FRAMES frames are spent (500 before the coarse pass went down to
+# 64 px; 800 took seed 11 of bench/search_accuracy.py from 88.0% to 90.3% right video and time
+# and its median search from 680 to 716 ms), or the search is settled: a moment correlates
 # SURE_NCC or better and at least SETTLE_RIVALS other moments decoded are SETTLE_MARGIN or more
 # behind it. The rivals are what a static camera needs: its other moments correlate 0.95-0.99
 # with a still, so stopping at the first above 0.97 settled on the wrong moment (bottle and
@@ -61,7 +62,7 @@ RETRIEVAL_RADIUS = 11
 # 0.5-0.8 and settle it two stretches later. A higher SURE_NCC made stills with a logo (never
 # above ~0.95) spend the whole budget.
 SHORTLIST = 40
-REFINE_FRAMES = 500
+REFINE_FRAMES = 800
 SURE_NCC = 0.97
 SETTLE_MARGIN = 0.02
 SETTLE_RIVALS = 2
