@@ -3,8 +3,10 @@ import numpy as np
 from PIL import Image
 
 from reelprint.decode import frame_at
+from reelprint.features import FRAME_DTYPE
 from reelprint.indexer import index_paths
-from reelprint.search import Searcher, search_files
+from reelprint.search import PALETTE_ROWS, Searcher, _Colours, search_files
+from reelprint.store import COLOUR_BYTES
 from reelprint.synth import make_film
 
 
@@ -45,3 +47,16 @@ def test_many_images_and_folders_keep_their_order_and_errors(index, library, tmp
     assert results[0].matches[0].path.endswith("alpha.mp4")
     assert results[1].matches[0].path.endswith("beta.mkv")
     assert "not an image" in results[2].error and "no such file" in results[3].error
+
+
+def test_palette_ranking_of_a_large_library_measures_the_frames_that_share_the_dominant_colour():
+    rng = np.random.default_rng(5)
+    table = rng.integers(0, 256, (PALETTE_ROWS + 20_000, COLOUR_BYTES), dtype=np.uint8)
+    still = np.zeros(1, FRAME_DTYPE)[0]
+    still["palette"], still["shares"] = table[123, 12:27].reshape(5, 3), table[123, 27:32]
+    colours = _Colours.from_table(table)
+    d = colours.distance(still)
+    measured = np.isfinite(d)
+    assert measured.sum() == PALETTE_ROWS and np.argmin(d) == 123 and d[123] < 1e-3
+    full = _Colours.from_table(table[measured]).distance(still)  # small enough to measure whole
+    assert np.allclose(d[measured], full, atol=1e-5)
