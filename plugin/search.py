@@ -44,6 +44,12 @@ MATCH_MIN_NCC = 0.82
 # 0.70-1.0 and at most 0.49 (a sliver left by trimming, 0.73, is no longer a hypothesis:
 # query.MAX_PICTURE_ASPECT). Several of those stills passed the correlation alone (up to 0.92).
 MATCH_MIN_DETAIL = 0.6
+# ...except that a near-perfect correlation of the whole picture is strong evidence by itself:
+# from SURE_NCC up to 1.0 the detail needed falls linearly to PERFECT_MIN_DETAIL. A smooth
+# picture's own frame loses fine detail to recompression (a door knob: correlation 0.995, detail
+# 0.56, bench seed 13), while stills from outside the index never correlated above 0.92 (seeds
+# 31, 32; 1,102 per-video bests of 180 outside stills at seed 41 stayed under 0.90).
+PERFECT_MIN_DETAIL = 0.45
 # Up to this many stored frames, every one is ranked against the query by pHash and colour
 # layout (13 ms a variant at 300k frames, measured here); beyond it only the frames a popcount
 # scan finds within RETRIEVAL_RADIUS bits of a variant are (bench/search_speed.py).
@@ -115,9 +121,17 @@ class SearchResult:
 
 
 def score(ncc: float, detail: float) -> float:
-    """The weaker of the two correlations, each mapped to 0 at its threshold (MATCH_MIN_NCC,
-    MATCH_MIN_DETAIL) and 1 at a perfect correlation; below 0 is no match."""
-    return min((ncc - MATCH_MIN_NCC) / (1.0 - MATCH_MIN_NCC), (detail - MATCH_MIN_DETAIL) / (1.0 - MATCH_MIN_DETAIL))
+    """The weaker of the two correlations, each mapped to 0 at its threshold (MATCH_MIN_NCC;
+    `detail_needed`) and 1 at a perfect correlation; below 0 is no match."""
+    need = detail_needed(ncc)
+    return min((ncc - MATCH_MIN_NCC) / (1.0 - MATCH_MIN_NCC), (detail - need) / (1.0 - need))
+
+
+def detail_needed(ncc: float) -> float:
+    """The fine-detail correlation a match needs at correlation `ncc`: MATCH_MIN_DETAIL, falling
+    to PERFECT_MIN_DETAIL between SURE_NCC and a perfect correlation."""
+    relief = min(1.0, max(0.0, (ncc - SURE_NCC) / (1.0 - SURE_NCC)))
+    return MATCH_MIN_DETAIL - relief * (MATCH_MIN_DETAIL - PERFECT_MIN_DETAIL)
 
 
 class Searcher:

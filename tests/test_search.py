@@ -5,7 +5,17 @@ from PIL import Image
 from reelprint.decode import frame_at
 from reelprint.features import FRAME_DTYPE
 from reelprint.indexer import index_paths
-from reelprint.search import PALETTE_ROWS, Searcher, _Colours, search_files
+from reelprint.search import (
+    MATCH_MIN_DETAIL,
+    PALETTE_ROWS,
+    PERFECT_MIN_DETAIL,
+    SURE_NCC,
+    Searcher,
+    _Colours,
+    detail_needed,
+    score,
+    search_files,
+)
 from reelprint.store import COLOUR_BYTES
 from reelprint.synth import make_film
 
@@ -60,3 +70,12 @@ def test_palette_ranking_of_a_large_library_measures_the_frames_that_share_the_d
     assert measured.sum() == PALETTE_ROWS and np.argmin(d) == 123 and d[123] < 1e-3
     full = _Colours.from_table(table[measured]).distance(still)  # small enough to measure whole
     assert np.allclose(d[measured], full, atol=1e-5)
+
+
+def test_a_near_perfect_correlation_needs_less_fine_detail():
+    # A smooth picture's own frame, recompressed: the whole picture correlates 0.995, its fine
+    # detail only 0.56. The same detail with an ordinary correlation is no match.
+    assert score(0.995, 0.56) > 0 > score(0.95, 0.56)
+    assert detail_needed(0.5) == detail_needed(SURE_NCC) == MATCH_MIN_DETAIL
+    assert detail_needed(1.0) == PERFECT_MIN_DETAIL < MATCH_MIN_DETAIL
+    assert score(1.0, 1.0) == 1.0 and score(0.99, PERFECT_MIN_DETAIL) < 0
