@@ -82,8 +82,9 @@ LAYOUT_PER_BIT = 4.0
 # Longest stretch decoded after a candidate stored frame: x264's default keyframe interval
 # (250 frames) at 25 fps.
 REFINE_AFTER_S = 10.0
-# Stored frames whose whole palette is compared with the still's (`_Colours.distance`): 300k
-# took 190 ms a search, as long as the rest of the ranking (bench, a 300k-frame library).
+# Stored frames whose whole palette is compared with the still's (`_Colours.distance`): all of
+# 300k took 190 ms a search, as long as the rest of the ranking; 30k and the scan for the
+# dominant colour over all, 33 ms (random palettes, measured here).
 PALETTE_ROWS = 30_000
 # Report `crop` when the still covers less than this share of the frame's area.
 CROP_MAX_AREA = 0.95
@@ -143,11 +144,11 @@ class Searcher:
     def __init__(self, index: Index) -> None:
         self.index = index
         # Frames below EVIDENCE_MIN_QUALITY (black, flat, fades) are never loaded: 16 bytes a
-        # frame in memory (hash, video, time); colour layouts too in a small library, else read
-        # for the few frames the hash scan finds.
+        # frame in memory (hash, video, time); colour layouts and palettes too in a small
+        # library, else read for the few frames the hash scan finds.
         self.video_ids, self.times, self.hashes = index.hash_columns(EVIDENCE_MIN_QUALITY)
-        self.exhaustive = len(self.hashes) <= EXHAUSTIVE_FRAMES
-        self.colours = _Colours.from_table(index.colour_table(EVIDENCE_MIN_QUALITY)) if self.exhaustive else None
+        exhaustive = len(self.hashes) <= EXHAUSTIVE_FRAMES
+        self.colours = _Colours.from_table(index.colour_table(EVIDENCE_MIN_QUALITY)) if exhaustive else None
         self.videos = {v.id: v for v in index.videos()}
 
     def __len__(self) -> int:
@@ -233,12 +234,11 @@ class Searcher:
         large one. Two rankings take turns: pHash plus colour layout, which finds the stored frame
         the still is a copy of, and the palette, which finds its shot when the picture has moved
         since the shot's stored frame (`colour.palette_distance`)."""
-        if self.exhaustive:
-            rows = np.arange(len(self.hashes))
+        if self.colours is not None:
+            rows, colours = np.arange(len(self.hashes)), self.colours
         else:
             rows = near(self.hashes, [f["phash"] for f in features], RETRIEVAL_RADIUS)[0]
-        colours = self.colours.subset(rows) if self.colours is not None else \
-            _Colours.from_table(self.index.colours_of(self.video_ids[rows], self.times[rows]))
+            colours = _Colours.from_table(self.index.colours_of(self.video_ids[rows], self.times[rows]))
         cost = np.full(len(rows), np.inf, np.float32)
         bits = np.full(len(rows), 64, np.uint8)
         hashes = self.hashes[rows]
@@ -282,9 +282,6 @@ class _Colours:
         lab = colour.srgb_to_oklab(table[:, 12:27].reshape(-1, 5, 3)).astype(np.float32)
         by_colour = np.ascontiguousarray(lab.transpose(1, 2, 0))
         return cls(table[:, :12], by_colour, table[:, 27:32].astype(np.float32) / 255, (by_colour ** 2).sum(axis=1))
-
-    def subset(self, rows: np.ndarray) -> _Colours:
-        return _Colours(self.layouts[rows], self.palettes[:, :, rows], self.shares[rows], self.norms[:, rows])
 
     def distance(self, features: np.ndarray) -> np.ndarray:
         """Palette distance of a still's features to every frame here. In a large library only
