@@ -19,7 +19,7 @@ from reelprint.query import QueryVariant, grey
 
 # Width in pixels the frames are compared at. 96 px keeps a 1/4-size screenshot of a 360p
 # video (160 px) above it; one frame's comparison with 4 variants at every size measured
-# 2.3 ms here (1.1 ms with every other size, the coarse pass).
+# 2.3 ms here (1.1 ms with every other size; the coarse pass now runs at COARSE_WIDTH).
 FRAME_WIDTH = 96
 # Width of the first, coarse pass over a stretch's frames, which only picks where to look
 # closely: a third of the cost of FRAME_WIDTH (0.60 ms a frame instead of 1.74 ms with 20
