@@ -18,6 +18,7 @@ from pathlib import Path
 
 import av
 import av.error
+import cv2
 import numpy as np
 
 from reelprint.decode import (
@@ -33,6 +34,7 @@ from reelprint.decode import (
     to_rgb,
 )
 from reelprint.errors import DecodeError
+from reelprint.features import EVIDENCE_MIN_QUALITY, quality_batch
 from reelprint.h264 import is_intra, nal_length_size
 
 # Codecs whose packets are read for I-frames that are not keyframes (`h264.py`): an encoder codes
@@ -47,6 +49,10 @@ LOWRES_CODECS = frozenset({"mjpeg", "jpeg2000"})
 TRUNCATION_TOLERANCE_S = 2.0
 TRUNCATION_TOLERANCE_RATIO = 0.05
 
+# Ended GOPs kept while their keyframe's picture is still inside the decoder (frame threading
+# holds a few frames back), to know whether they need a fade fill.
+MAX_PENDING_GOPS = 8
+
 
 @dataclass(frozen=True)
 class SamplingPolicy:
@@ -55,6 +61,12 @@ class SamplingPolicy:
     min_gap: float = 0.5      # seconds: never two samples closer than this (intra-only codecs)
     max_gap: float = 4.0      # seconds: a GOP longer than this gets frames decoded inside it...
     fill_budget: float = 0.06  # ...while the extra decoded frames stay under this share (BENCHMARKS.md)
+    credit_s: float = 30.0    # the share is of the frames read so far, but at least this many seconds' worth
+    # A keyframe that is not evidence (black, a fade) stands for nothing: its GOP gets a frame
+    # this far in, where the next shot has faded in (1 s: the Sintel trailer's fades measured
+    # 0.8-1.0 s). These fills have a budget of their own: a trailer fades every few seconds.
+    fade_fill: float = 1.0
+    fade_budget: float = 0.15
     size: int = ANALYSIS_SIZE
 
 
@@ -104,23 +116,23 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
     gop_key: av.Packet | None = None
     gop: list[tuple[av.Packet, float]] = []  # non-key packets since the last decoded keyframe
     gop_start: float | None = None
+    ended: list[tuple[av.Packet, list[tuple[av.Packet, float]], float, float]] = []  # key, packets, start, end
+    dark_keys: set[int] = set()      # pts of sampled keyframes that are not evidence
     last_sample = -math.inf
-    frames_seen = filled = 0
+    frames_seen = 0
+    filled = {"long": 0, "fade": 0}  # extra frames decoded, by budget
     last_t = 0.0
 
     def fill(gop_end: float) -> Iterator[av.VideoFrame]:
         """Decode into a long GOP, if the budget allows, to sample it every `max_gap` seconds."""
-        nonlocal filled
         if gop_start is None or not gop or gop_end - gop_start <= policy.max_gap:
             return
         targets = list(np.arange(gop_start + policy.max_gap, gop_end - policy.max_gap / 2, policy.max_gap))
         if not targets:
             return
         depth = targets[-1] + 3 * frame_step
-        cost = sum(1 for _, t in gop if t <= depth)
-        if filled + cost > policy.fill_budget * frames_seen:
+        if not affordable("long", sum(1 for _, t in gop if t <= depth)):
             return
-        filled += cost
         fill_targets.extend(targets)
         skip_b = cc.name in SKIP_NONREF_CODECS
         if skip_b:
@@ -133,6 +145,35 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
         finally:
             if skip_b:
                 cc.skip_frame = "DEFAULT"
+
+    def affordable(budget: str, cost: int) -> bool:
+        """Spend `cost` extra decoded frames of `budget` if it allows."""
+        share = policy.fade_budget if budget == "fade" else policy.fill_budget
+        if filled[budget] + cost > share * max(frames_seen, policy.credit_s / frame_step):
+            return False
+        filled[budget] += cost
+        return True
+
+    def fade_fills(final: bool = False) -> Iterator[SampledFrame]:
+        """A frame `fade_fill` seconds into each ended GOP whose keyframe was not evidence, decoded
+        on the side: the sampler's decoder has moved on to later keyframes."""
+        for entry in list(ended):
+            key, packets, start, end = entry
+            if not final and key.pts not in emitted and len(ended) <= MAX_PENDING_GOPS:
+                continue
+            ended.remove(entry)
+            target = start + policy.fade_fill
+            if key.pts not in dark_keys or target >= end - frame_step:
+                continue
+            prefix = [p for p, t in packets if t <= target + 3 * frame_step]
+            if not prefix or not affordable("fade", len(prefix)):
+                continue
+            for frame in _decode_fresh(cc, [key, *prefix], skip_nonref=cc.name in SKIP_NONREF_CODECS):
+                t = clock.seconds(frame.pts)
+                if t is not None and t >= target - frame_step / 2 and frame.pts not in emitted:
+                    emitted.add(frame.pts)
+                    yield SampledFrame(t, to_rgb(frame, *size), keyframe=False)
+                    break
 
     def accept(frame: av.VideoFrame) -> SampledFrame | None:
         t = clock.seconds(frame.pts)
@@ -147,7 +188,10 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
         if not (intra or served) or frame.pts in emitted:
             return None
         emitted.add(frame.pts)
-        return SampledFrame(t, to_rgb(frame, *size), keyframe=intra)
+        sample = SampledFrame(t, to_rgb(frame, *size), keyframe=intra)
+        if intra and not _is_evidence(sample.image):
+            dark_keys.add(frame.pts)
+        return sample
 
     try:
         with container:
@@ -163,6 +207,8 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
                 if packet.is_keyframe:
                     if not intra_only:
                         decoded.extend(fill(t))
+                        if gop_key is not None:
+                            ended.append((gop_key, gop, gop_start, t))
                     gop, gop_start, gop_key = [], None, None
                     if t - last_sample >= policy.min_gap or not intra_only:
                         last_sample = t
@@ -177,15 +223,19 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
                 for frame in decoded:
                     if (sample := accept(frame)) is not None:
                         yield sample
+                yield from fade_fills()
                 if progress is not None and info.duration > 0:
                     progress(min(1.0, t / info.duration))
             if not intra_only:
                 for frame in fill(last_t + frame_step):
                     if (sample := accept(frame)) is not None:
                         yield sample
+                if gop_key is not None:
+                    ended.append((gop_key, gop, gop_start, last_t + frame_step))
             for frame in cc.decode(None):
                 if (sample := accept(frame)) is not None:
                     yield sample
+            yield from fade_fills(final=True)
     except av.error.FFmpegError as exc:
         raise DecodeError(f"{path}: decoding failed ({error_reason(exc)})") from None
     if not emitted:
@@ -199,7 +249,21 @@ def _decode_alone(cc: av.codec.context.CodecContext, key: av.Packet, packet: av.
     """The frames of `packet`, an I-frame, decoded after its GOP's keyframe in a decoder of
     their own: fed to the sampler's decoder with the frames between left out, it reorders them
     wrongly (some came out late or without a timestamp)."""
-    alone = av.CodecContext.create(cc.name, "r")
-    alone.extradata = cc.extradata
-    frames = [*alone.decode(key), *alone.decode(packet), *alone.decode(None)]
-    return [f for f in frames if f.pts == packet.pts]
+    return [f for f in _decode_fresh(cc, [key, packet]) if f.pts == packet.pts]
+
+
+def _decode_fresh(cc: av.codec.context.CodecContext, packets: list[av.Packet], skip_nonref: bool = False
+                  ) -> list[av.VideoFrame]:
+    """`packets`, from a keyframe on, decoded in a new decoder of `cc`'s codec."""
+    fresh = av.CodecContext.create(cc.name, "r")
+    fresh.extradata = cc.extradata
+    if skip_nonref:
+        fresh.skip_frame = "NONREF"
+    frames = [f for p in packets for f in fresh.decode(p)]
+    return frames + list(fresh.decode(None))
+
+
+def _is_evidence(image: np.ndarray) -> bool:
+    """Would the index count this picture as evidence (`features.EVIDENCE_MIN_QUALITY`)?"""
+    grey = cv2.resize(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), (32, 32), interpolation=cv2.INTER_AREA)
+    return bool(quality_batch(grey[None])[0] >= EVIDENCE_MIN_QUALITY)
