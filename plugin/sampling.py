@@ -5,7 +5,8 @@ but decoding only keyframes runs at ~200x, and encoders put keyframes at shot cu
 sampler feeds the decoder keyframe packets only (every shot is represented by its first
 frame), plus the I-frames an encoder put at a cut too soon after a keyframe, and in long GOPs,
 where the encoder placed no keyframe for many seconds, it decodes into the GOP to add frames,
-within a budget of extra decoded frames. Intra-only codecs (MJPEG, ProRes, ...) have every
+within a budget of extra decoded frames. A keyframe that is black or a fade stands for nothing,
+so its GOP gets a frame where the next shot has faded in, within a budget of its own. Intra-only codecs (MJPEG, ProRes, ...) have every
 frame a keyframe and are sampled by time instead.
 """
 
