@@ -6,8 +6,8 @@ sampler feeds the decoder keyframe packets only (every shot is represented by it
 frame), plus the I-frames an encoder put at a cut too soon after a keyframe, and in long GOPs,
 where the encoder placed no keyframe for many seconds, it decodes into the GOP to add frames,
 within a budget of extra decoded frames. A keyframe that is black or a fade stands for nothing,
-so its GOP gets a frame where the next shot has faded in, within a budget of its own. Intra-only codecs (MJPEG, ProRes, ...) have every
-frame a keyframe and are sampled by time instead.
+so its GOP gets a frame where the next shot has faded in, within a budget of its own.
+Intra-only codecs (MJPEG, ProRes, ...) have every frame a keyframe and are sampled by time instead.
 """
 
 from __future__ import annotations
