@@ -28,7 +28,7 @@ from reelprint.hashscan import near
 from reelprint.images import image_files, load_image
 from reelprint.query import variants
 from reelprint.refine import Refined, pin, refine_stretch, strength
-from reelprint.store import Index
+from reelprint.store import Index, VideoRecord
 from reelprint.verify import FRAME_WIDTH, TemplateBank
 
 # Correlation at and above which the best frame of a video is a match. Set on the tuning half of
@@ -61,9 +61,10 @@ EXHAUSTIVE_FRAMES = 300_000
 # rescales of one frame at 0-8; 11 leaves room for grading and subtitles on top.
 RETRIEVAL_RADIUS = 11
 # Stored frames considered as candidates, best first; the stretches around them are decoded
-# and compared until REFINE_FRAMES frames are spent (500 before the coarse pass went down to
-# 64 px; 800 took seed 11 of bench/search_accuracy.py from 88.0% to 90.3% right video and time
-# and its median search from 680 to 716 ms), or the search is settled: a moment correlates
+# and compared until REFINE_FRAMES frames are spent, counted in 640x360 frames by what decoding
+# and comparing them costs (`frame_cost`; 500 before the coarse pass went down to 64 px; 800
+# took seed 11 of bench/search_accuracy.py from 88.0% to 90.3% right video and time and its
+# median search from 680 to 716 ms), or the search is settled: a moment correlates
 # SURE_NCC or better and at least SETTLE_RIVALS other moments decoded are SETTLE_MARGIN or more
 # behind it. The rivals are what a static camera needs: its other moments correlate 0.95-0.99
 # with a still, so stopping at the first above 0.97 settled on the wrong moment (bottle and
@@ -77,6 +78,12 @@ SETTLE_MARGIN = 0.02
 SETTLE_RIVALS = 2
 # Results of one video this close in time are one moment (two stretches share their boundary).
 SAME_MOMENT_S = 0.5
+# What one frame of a stretch costs, in ms: a fixed part (the comparison, the decoder's own
+# overhead) and decoding, by the frame's size. Fitted to decoding + coarse comparison of 8 s of
+# six shared-media videos and the 1080p index-speed file, measured here: 0.32 ms a frame at
+# 256x144, 0.57 at 640x360, 1.1 at 1280x720, 2.5 at 1920x1080.
+FRAME_COST_MS = 0.25
+FRAME_COST_MS_PER_MPX = 1.1
 # Colour-layout distance worth one pHash bit when ranking candidates.
 LAYOUT_PER_BIT = 4.0
 # Longest stretch decoded after a candidate stored frame: x264's default keyframe interval
@@ -207,7 +214,7 @@ class Searcher:
 
     def _candidates(self, features: list[np.ndarray]) -> list[tuple[int, float, float, int]]:
         """(video id, start, end, pHash distance) of the stretches worth decoding, best first,
-        within REFINE_FRAMES decoded frames.
+        within REFINE_FRAMES frames of decoding (`frame_cost`).
 
         Stored frames are mostly keyframes, which encoders put at some shot cuts, so a still lies
         in the stretch after its nearest stored frame, or, when the cut before it got no
@@ -222,12 +229,12 @@ class Searcher:
                 break
             row = int(rows[i])
             video_id = int(self.video_ids[row])
-            fps = self.videos[video_id].fps or 25.0
+            video = self.videos[video_id]
             for start, end in self._stretches(row):
                 if (video_id, start) not in seen and budget > 0:
                     seen.add((video_id, start))
                     out.append((video_id, start, end, int(bits[i])))
-                    budget -= (end - start) * fps
+                    budget -= (end - start) * (video.fps or 25.0) * frame_cost(video)
         return out
 
     def _stretches(self, row: int) -> list[tuple[float, float]]:
@@ -315,6 +322,15 @@ class _Colours:
         out[rows] = colour.palette_distance(lab, shares, self.palettes[:, :, rows].transpose(2, 0, 1),
                                             self.shares[rows])
         return out
+
+
+def frame_cost(video: VideoRecord) -> float:
+    """What decoding and comparing one frame of `video` costs, in 640x360 frames: a 1080p frame
+    costs 5, a 256x144 one 0.6. The budget then buys the same time whatever the resolution."""
+    if not video.width or not video.height:
+        return 1.0
+    reference = FRAME_COST_MS + FRAME_COST_MS_PER_MPX * 640 * 360 / 1e6
+    return (FRAME_COST_MS + FRAME_COST_MS_PER_MPX * video.width * video.height / 1e6) / reference
 
 
 def _in_turn(costs: list[np.ndarray], n: int) -> np.ndarray:

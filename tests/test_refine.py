@@ -8,6 +8,7 @@ import pytest
 from reelprint.decode import frame_at, frames_between, grey_frames_between
 from reelprint.indexer import index_paths
 from reelprint.query import variants
+from reelprint.refine import CLOSE_PASS_MIN_NCC, refine_stretch
 from reelprint.screenshots import TRANSFORMS
 from reelprint.search import MATCH_MIN_DETAIL, Searcher
 from reelprint.synth import film_frames, shots_for, write_video
@@ -77,3 +78,26 @@ def test_fine_detail_tells_the_frame_from_a_smooth_lookalike(clip, tmp_path):
     assert detail(frame) > 0.95
     assert detail(logo) > MATCH_MIN_DETAIL
     assert detail(other) < MATCH_MIN_DETAIL
+
+
+class _CountingBank(TemplateBank):
+    """A template bank that counts the close-pass comparisons made with it."""
+
+    fine = 0
+
+    def align(self, frame, coarse=False):
+        self.fine += not coarse
+        return super().align(frame, coarse)
+
+
+def test_a_stretch_unlike_the_still_gets_no_close_pass(clip, index, tmp_path):
+    index_paths(index, [clip])
+    video = index.videos()[0]
+    own = frame_at(clip, 1.0, size=None).image
+    other = write_video(tmp_path / "other.mp4", film_frames(shots_for(3, 5), 24.0, (320, 180)), 24.0)
+    bank = _CountingBank(variants(own))
+    found = refine_stretch(video, 0.0, 3.0, bank, distance=0)
+    assert bank.fine > 0 and abs(found.t - 1.0) < 0.05 and found.alignment.ncc > 0.97 and found.detail > 0.9
+    bank = _CountingBank(variants(frame_at(other, 1.0, size=None).image))
+    found = refine_stretch(video, 0.0, 3.0, bank, distance=0)
+    assert bank.fine == 0 and found.alignment.ncc < CLOSE_PASS_MIN_NCC and found.detail == -1.0

@@ -2,9 +2,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from reelprint import search
 from reelprint.decode import frame_at
 from reelprint.features import FRAME_DTYPE
 from reelprint.indexer import index_paths
+from reelprint.query import variants
 from reelprint.search import (
     MATCH_MIN_DETAIL,
     PALETTE_ROWS,
@@ -13,10 +15,11 @@ from reelprint.search import (
     Searcher,
     _Colours,
     detail_needed,
+    frame_cost,
     score,
     search_files,
 )
-from reelprint.store import COLOUR_BYTES
+from reelprint.store import COLOUR_BYTES, VideoRecord
 from reelprint.synth import make_film
 
 
@@ -79,3 +82,17 @@ def test_a_near_perfect_correlation_needs_less_fine_detail():
     assert detail_needed(0.5) == detail_needed(SURE_NCC) == MATCH_MIN_DETAIL
     assert detail_needed(1.0) == PERFECT_MIN_DETAIL < MATCH_MIN_DETAIL
     assert score(1.0, 1.0) == 1.0 and score(0.99, PERFECT_MIN_DETAIL) < 0
+
+
+def test_the_decoding_budget_buys_fewer_frames_of_a_larger_video(index, library, monkeypatch):
+    def video(width: int | None, height: int | None) -> VideoRecord:
+        return VideoRecord(1, "v.mp4", 0, 0.0, None, 60.0, 24.0, width, height, "h264", None, "indexed", None)
+
+    assert frame_cost(video(640, 360)) == 1.0 and frame_cost(video(None, None)) == 1.0
+    assert frame_cost(video(1920, 1080)) > 4 and frame_cost(video(256, 144)) < 0.7
+    index_paths(index, [library])
+    searcher = Searcher(index)
+    monkeypatch.setattr(search, "REFINE_FRAMES", 150)  # less than the library holds
+    stretches = searcher._candidates([v.features for v in variants(frame_at(library / "alpha.mp4", 3.0).image)])
+    costs = [(end - start) * searcher.videos[v].fps * frame_cost(searcher.videos[v]) for v, start, end, _ in stretches]
+    assert sum(costs[:-1]) < 150 <= sum(costs) + 1e-6
