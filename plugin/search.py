@@ -74,6 +74,12 @@ RETRIEVAL_RADIUS = 11
 SHORTLIST = 40
 REFINE_FRAMES = 800
 SURE_NCC = 0.97
+# When the budget is spent and the best moment so far would be a match but not a sure one
+# (MATCH_MIN_NCC to SURE_NCC), the search goes on for this share of the budget more: a weak
+# answer is the one a better moment further down the ranking would replace (a countdown's "4"
+# matched a logo on black at 0.86; its own frame was 900 frames down, bench seeds 19 and 37).
+# A still from outside the library rarely correlates that well anywhere, and pays nothing.
+DOUBT_EXTRA = 0.5
 SETTLE_MARGIN = 0.02
 SETTLE_RIVALS = 2
 # Results of one video this close in time are one moment (two stretches share their boundary).
@@ -174,7 +180,10 @@ class Searcher:
             return []
         bank = TemplateBank(hypotheses)
         refined: list[Refined] = []
-        for video_id, start, end, distance in self._candidates(features):
+        candidates, within_budget = self._candidates(features)
+        for k, (video_id, start, end, distance) in enumerate(candidates):
+            if k >= within_budget and not _doubtful(refined):
+                break
             found = refine_stretch(self.videos[video_id], start, end, bank, distance)
             if found is not None:
                 refined.append(found)
@@ -212,9 +221,10 @@ class Searcher:
             out[i] = pin(refined[i], self.videos[refined[i].video_id], bank)
         return out
 
-    def _candidates(self, features: list[np.ndarray]) -> list[tuple[int, float, float, int]]:
+    def _candidates(self, features: list[np.ndarray]) -> tuple[list[tuple[int, float, float, int]], int]:
         """(video id, start, end, pHash distance) of the stretches worth decoding, best first,
-        within REFINE_FRAMES frames of decoding (`frame_cost`).
+        within REFINE_FRAMES frames of decoding (`frame_cost`) and DOUBT_EXTRA more; and how
+        many of them are within REFINE_FRAMES.
 
         Stored frames are mostly keyframes, which encoders put at some shot cuts, so a still lies
         in the stretch after its nearest stored frame, or, when the cut before it got no
@@ -223,7 +233,8 @@ class Searcher:
         rows, order, bits = self._ranked_rows(features)
         out: list[tuple[int, float, float, int]] = []
         seen: set[tuple[int, float]] = set()
-        budget = float(REFINE_FRAMES)
+        budget = REFINE_FRAMES * (1 + DOUBT_EXTRA)
+        within = 0
         for i in order:
             if budget <= 0:
                 break
@@ -234,8 +245,9 @@ class Searcher:
                 if (video_id, start) not in seen and budget > 0:
                     seen.add((video_id, start))
                     out.append((video_id, start, end, int(bits[i])))
+                    within += budget > REFINE_FRAMES * DOUBT_EXTRA
                     budget -= (end - start) * (video.fps or 25.0) * frame_cost(video)
-        return out
+        return out, within
 
     def _stretches(self, row: int) -> list[tuple[float, float]]:
         """From stored frame `row` to the next stored frame of its video, then from the previous
@@ -346,6 +358,12 @@ def _in_turn(costs: list[np.ndarray], n: int) -> np.ndarray:
             if i < len(top) and int(top[i]) not in out:
                 out.append(int(top[i]))
     return np.array(out[:n], np.int64)
+
+
+def _doubtful(refined: list[Refined]) -> bool:
+    """Would the best moment so far be a match, but not a sure one?"""
+    best = max((r.alignment.ncc for r in refined), default=-1.0)
+    return MATCH_MIN_NCC <= best < SURE_NCC
 
 
 def _settled(refined: list[Refined]) -> bool:
