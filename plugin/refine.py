@@ -3,17 +3,18 @@
 The index holds only some frames of each video, so search decodes the stretch after (or before)
 a candidate stored frame and compares its frames with the still (`verify.py`). The decode is
 the cost of a search, so it is kept cheap: luma only, at REFINE_SIZE, and for H.264 without the
-frames no other frame refers to (1.3x less decoding: `decode.SKIP_NONREF_CODECS`). The moments
-that are reported are then pinned to their exact frame by decoding the short gap around each in
-full (`pin`).
+frames no other frame refers to on the way from the keyframe to the stretch
+(`decode.SKIP_NONREF_CODECS`). Inside the stretch every frame is decoded: skipping them there
+too decoded 1.3x less, but a still of a skipped frame then had to be pinned to it afterwards by
+decoding its GOP again, which cost more than it saved in a 1080p library (bench/search_1080p.py:
+median 1955 ms a search with pinning, 1658 ms without).
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -43,10 +44,6 @@ REFINE_SIZE = 160
 # lasts SPAN_MIN_S or more.
 STATIC_MIN_CORR = 0.995
 SPAN_MIN_S = 0.5
-# Decoded frames further apart than this many frame intervals left frames out (skipped ones);
-# `pin` looks PIN_REACH decoded frames either side of the best.
-GAP_FRAMES = 1.5
-PIN_REACH = 2
 
 
 @dataclass(frozen=True)
@@ -60,7 +57,6 @@ class Refined:
     distance: int           # pHash distance of the still to the candidate stored frame
     crop: LetterboxCrop     # the part of the frame compared: the video's bars cut, or none
     detail: float           # correlation of the fine detail at the placement (verify.detail_ncc)
-    gap: tuple[float, float] | None = None  # undecoded frames lie between these times, around t
 
 
 def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateBank, distance: int
@@ -70,7 +66,7 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
     try:
         # Stored times are float32 seconds: start a millisecond early to keep the keyframe.
         frames = list(grey_frames_between(video.path, start - 0.001, end, size=REFINE_SIZE,
-                                          references_before=math.inf))
+                                          references_before=start - 0.001))
     except DecodeError:
         return None
     if not frames:
@@ -101,33 +97,7 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
     best = max(alignments, key=lambda i: alignments[i].ncc + details[i])
     lo, hi = _same_picture_run(grey, best, len(frames))
     span = (float(times[lo]), float(times[hi])) if times[hi] - times[lo] >= SPAN_MIN_S else None
-    found = alignments[best]
-    # Pinned among the frames up to PIN_REACH decoded frames either side: the best reference
-    # frame is not always the one next to the still's own frame.
-    before, after = float(times[max(0, best - PIN_REACH)]), float(times[min(len(times) - 1, best + PIN_REACH)])
-    skipped = np.diff(times[max(0, best - PIN_REACH):best + PIN_REACH + 1]) > GAP_FRAMES / (video.fps or 25.0)
-    gap = (before, after) if skipped.any() else None
-    return Refined(video.id, float(times[best]), found, span, distance, crop, details[best], gap)
-
-
-def pin(r: Refined, video: VideoRecord, bank: TemplateBank) -> Refined:
-    """`r` at its exact frame: the frames skipped around it decoded and compared too."""
-    if r.gap is None:
-        return r
-    try:
-        frames = list(grey_frames_between(video.path, r.gap[0] - 0.001, r.gap[1], size=REFINE_SIZE,
-                                          references_before=r.gap[0] - 0.001))
-    except DecodeError:
-        return r
-    if not frames:
-        return r
-    greys = [frame_grey(r.crop.apply(image)) for _, image in frames]
-    alignments = [bank.align(g) for g in greys]
-    details = [_detail(g, a) for g, a in zip(greys, alignments, strict=True)]
-    best = max(range(len(alignments)), key=lambda i: alignments[i].ncc + details[i])
-    if alignments[best].ncc + details[best] <= strength(r):
-        return replace(r, gap=None)
-    return replace(r, t=frames[best][0], alignment=alignments[best], gap=None, detail=details[best])
+    return Refined(video.id, float(times[best]), alignments[best], span, distance, crop, details[best])
 
 
 def strength(r: Refined) -> float:

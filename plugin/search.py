@@ -27,7 +27,7 @@ from reelprint.hashes import hamming
 from reelprint.hashscan import near
 from reelprint.images import image_files, load_image
 from reelprint.query import variants
-from reelprint.refine import Refined, pin, refine_stretch, strength
+from reelprint.refine import Refined, refine_stretch, strength
 from reelprint.store import Index, VideoRecord
 from reelprint.verify import FRAME_WIDTH, TemplateBank
 
@@ -99,12 +99,6 @@ REFINE_AFTER_S = 10.0
 # 300k took 190 ms a search, as long as the rest of the ranking; 30k and the scan for the
 # dominant colour over all, 33 ms (random palettes, measured here).
 PALETTE_ROWS = 30_000
-# Moments correlating at least PIN_MIN_NCC are pinned to their exact frame, the MAX_PINS best of
-# them. A cat.1 still from a fast pan was a skipped frame, and the reference frames either side
-# of it correlated 0.857 and 0.745 with detail 0.26-0.31: unpinned, another moment of the video
-# with more detail (0.764, 0.45) hid it, and the still found nothing (bench seed 19, 13 misses).
-PIN_MIN_NCC = 0.7
-MAX_PINS = 3
 # Report `crop` when the still covers less than this share of the frame's area.
 CROP_MAX_AREA = 0.95
 
@@ -189,13 +183,11 @@ class Searcher:
                 refined.append(found)
                 if _settled(refined):
                     break
-        refined = self._pinned(refined, bank)
         refined.sort(key=lambda r: -strength(r))
         per_video: dict[int, Refined] = {}
         for r in refined:
             per_video.setdefault(r.video_id, r)
-        best = [pin(r, self.videos[r.video_id], bank) if r.alignment.ncc >= MATCH_MIN_NCC else r
-                for r in list(per_video.values())[:top + 1]]
+        best = list(per_video.values())[:top + 1]
         scores = [score(r.alignment.ncc, r.detail) for r in best]
         order = sorted(range(len(best)), key=lambda i: -scores[i])
         matches = []
@@ -209,17 +201,6 @@ class Searcher:
                 self.videos[r.video_id].path, r.t, scores[i], r.distance, variant.mirrored,
                 r.span, min(1.0, scores[i] - runner_up), None if variant.bottom_cut else self._crop(r)))
         return matches
-
-    def _pinned(self, refined: list[Refined], bank: TemplateBank) -> list[Refined]:
-        """`refined` with the MAX_PINS most promising moments pinned to their exact frame (`pin`).
-        The stretches were decoded without the frames nothing refers to, and the fine detail is
-        compared at the exact frame: a frame or two off, motion blurs it."""
-        hopeful = sorted((i for i, r in enumerate(refined) if r.gap is not None and r.alignment.ncc >= PIN_MIN_NCC),
-                         key=lambda i: -refined[i].alignment.ncc)[:MAX_PINS]
-        out = list(refined)
-        for i in hopeful:
-            out[i] = pin(refined[i], self.videos[refined[i].video_id], bank)
-        return out
 
     def _candidates(self, features: list[np.ndarray]) -> tuple[list[tuple[int, float, float, int]], int]:
         """(video id, start, end, pHash distance) of the stretches worth decoding, best first,

@@ -1,5 +1,5 @@
-"""The refinement's cheap decode (luma only, reference frames only), pinning to the exact frame,
-and the fine-detail evidence."""
+"""The refinement's cheap decode (luma only, reference frames only on the way to a stretch), the
+exact frame found, and the fine-detail evidence."""
 
 import cv2
 import numpy as np
@@ -52,7 +52,7 @@ def test_frames_nothing_refers_to_are_skipped_on_the_way(clip):
     assert len(references) < 0.7 * len(every)
 
 
-def test_a_still_of_a_skipped_frame_is_pinned_to_that_frame(clip, index):
+def test_a_still_of_a_frame_nothing_refers_to_is_found_at_that_frame(clip, index):
     index_paths(index, [clip])
     references = {t for t, _ in grey_frames_between(clip, 0, 6, size=64, references_before=10.0)}
     skipped = [t for t, _ in grey_frames_between(clip, 3.6, 5.5, size=64) if t not in references]
