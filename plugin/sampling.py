@@ -13,7 +13,7 @@ Intra-only codecs (MJPEG, ProRes, ...) have every frame a keyframe and are sampl
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,24 +156,31 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
         return True
 
     def fade_fills(final: bool = False) -> Iterator[SampledFrame]:
-        """A frame `fade_fill` seconds into each ended GOP whose keyframe was not evidence, decoded
-        on the side: the sampler's decoder has moved on to later keyframes."""
+        """A frame `fade_fill` seconds into each ended GOP whose keyframe was not evidence, or
+        every `fade_fill` seconds further until one is (a slow fade-in), decoded on the side: the
+        sampler's decoder has moved on to later keyframes."""
         for entry in list(ended):
             key, packets, start, end = entry
             if not final and key.pts not in emitted and len(ended) <= MAX_PENDING_GOPS:
                 continue
             ended.remove(entry)
-            target = start + policy.fade_fill
-            if key.pts not in dark_keys or target >= end - frame_step:
+            if key.pts not in dark_keys:
                 continue
-            prefix = [p for p, t in packets if t <= target + 3 * frame_step]
-            if not prefix or not affordable("fade", len(prefix)):
-                continue
-            for frame in _decode_fresh(cc, [key, *prefix], skip_nonref=cc.name in SKIP_NONREF_CODECS):
-                t = clock.seconds(frame.pts)
-                if t is not None and t >= target - frame_step / 2 and frame.pts not in emitted:
+            frames = _decode_fresh(cc, [key, *(p for p, _ in packets)], skip_nonref=cc.name in SKIP_NONREF_CODECS)
+            paid = 0
+            for target in np.arange(start + policy.fade_fill, end - frame_step, policy.fade_fill):
+                cost = sum(1 for _, t in packets if t <= target + 3 * frame_step)
+                if not affordable("fade", cost - paid):
+                    break
+                paid = cost
+                frame = next((f for f in frames if (t := clock.seconds(f.pts)) is not None
+                              and t >= target - frame_step / 2), None)
+                if frame is None or frame.pts in emitted:
+                    break
+                sample = SampledFrame(clock.seconds(frame.pts), to_rgb(frame, *size), keyframe=False)
+                if _is_evidence(sample.image):
                     emitted.add(frame.pts)
-                    yield SampledFrame(t, to_rgb(frame, *size), keyframe=False)
+                    yield sample
                     break
 
     def accept(frame: av.VideoFrame) -> SampledFrame | None:
@@ -253,15 +260,17 @@ def _decode_alone(cc: av.codec.context.CodecContext, key: av.Packet, packet: av.
     return [f for f in _decode_fresh(cc, [key, packet]) if f.pts == packet.pts]
 
 
-def _decode_fresh(cc: av.codec.context.CodecContext, packets: list[av.Packet], skip_nonref: bool = False
-                  ) -> list[av.VideoFrame]:
-    """`packets`, from a keyframe on, decoded in a new decoder of `cc`'s codec."""
+def _decode_fresh(cc: av.codec.context.CodecContext, packets: Iterable[av.Packet], skip_nonref: bool = False
+                  ) -> Iterator[av.VideoFrame]:
+    """`packets`, from a keyframe on, decoded in a new decoder of `cc`'s codec, as far as the
+    caller reads."""
     fresh = av.CodecContext.create(cc.name, "r")
     fresh.extradata = cc.extradata
     if skip_nonref:
         fresh.skip_frame = "NONREF"
-    frames = [f for p in packets for f in fresh.decode(p)]
-    return frames + list(fresh.decode(None))
+    for packet in packets:
+        yield from fresh.decode(packet)
+    yield from fresh.decode(None)
 
 
 def _is_evidence(image: np.ndarray) -> bool:

@@ -128,23 +128,25 @@ def test_cuts_coded_as_i_frames_inside_a_gop_are_sampled_exactly(tmp_path, ext):
         assert np.array_equal(exact.image, f.image)
 
 
-def test_a_black_keyframe_gets_a_frame_where_the_next_shot_has_faded_in(tmp_path):
+@pytest.mark.parametrize(("fade_frames", "power", "faded_in"), [(20, 1, 1.0), (60, 3, 2.0)])
+def test_a_black_keyframe_gets_a_frame_where_the_next_shot_has_faded_in(tmp_path, fade_frames, power, faded_in):
     # Films and trailers cut through black: the keyframe lands on the black and stands for
-    # nothing, so each such GOP is sampled again fade_fill seconds in, where the shot is.
-    fps, gop = 25, 50
-    shots = shots_for(6, seed=6, mean_shot=10.0)
+    # nothing, so each such GOP is sampled again fade_fill seconds in, where the shot is; a slow
+    # fade-in (still dark at 1 s) is sampled again every fade_fill seconds until it is evidence.
+    fps, gop = 25, 100
+    shots = shots_for(8, seed=6, mean_shot=20.0)
     film = list(film_frames(shots, fps, (320, 180)))
-    frames = [np.zeros_like(f) if i % gop == 0 else (f * min(1.0, (i % gop) / 20)).astype(np.uint8)
-              for i, f in enumerate(film)]
+    frames = [(f * min(1.0, (i % gop) / fade_frames) ** power).astype(np.uint8) for i, f in enumerate(film)]
     path = write_video(tmp_path / "fades.mp4", frames, fps,
                        options={"x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0"})
+    keys = [0.0, 4.0]
     _, plain = sample_frames(path, SamplingPolicy(fade_budget=0.0))
-    assert sorted(round(f.t, 2) for f in plain) == [0.0, 2.0, 4.0]
+    assert sorted(round(f.t, 2) for f in plain) == keys
     _, sampled = sample_frames(path)
     sampled = sorted(sampled, key=lambda f: f.t)
-    assert [round(f.t, 2) for f in sampled[::2]] == [0.0, 2.0, 4.0]
+    assert [round(f.t, 2) for f in sampled[::2]] == keys
     for key, f in zip(sampled[::2], sampled[1::2], strict=True):
         # The first frame decoded at or after the target: frames nothing refers to are skipped.
-        assert 1.0 <= f.t - key.t <= 1.0 + 2 / fps
+        assert faded_in <= f.t - key.t <= faded_in + 2 / fps
         assert image_features(f.image)[0]["quality"] >= EVIDENCE_MIN_QUALITY
         assert np.array_equal(next(frames_between(path, f.t - 0.001, f.t + 0.001)).image, f.image)
