@@ -7,7 +7,7 @@ frames no other frame refers to on the way from the keyframe to the stretch
 (`decode.SKIP_NONREF_CODECS`). Inside the stretch every frame is decoded: skipping them there
 too decoded 1.3x less, but a still of a skipped frame then had to be pinned to it afterwards by
 decoding its GOP again, which cost more than it saved in a 1080p library (bench/search_1080p.py:
-median 1955 ms a search with pinning, 1658 ms without).
+median 1955 ms a search with pinning, 1728 ms without).
 """
 
 from __future__ import annotations

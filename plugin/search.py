@@ -86,8 +86,9 @@ SETTLE_RIVALS = 2
 SAME_MOMENT_S = 0.5
 # What one frame of a stretch costs, in ms: a fixed part (the comparison, the decoder's own
 # overhead) and decoding, by the frame's size. Fitted to decoding + coarse comparison of 8 s of
-# six shared-media videos and the 1080p index-speed file, measured here: 0.32 ms a frame at
-# 256x144, 0.57 at 640x360, 1.1 at 1280x720, 2.5 at 1920x1080.
+# six shared-media videos and the 1080p index-speed file, measured here (with the frames
+# nothing refers to skipped, as stretches were decoded then): 0.32 ms a frame at 256x144, 0.57
+# at 640x360, 1.1 at 1280x720, 2.5 at 1920x1080.
 FRAME_COST_MS = 0.25
 FRAME_COST_MS_PER_MPX = 1.1
 # Colour-layout distance worth one pHash bit when ranking candidates.
@@ -319,7 +320,8 @@ class _Colours:
 
 def frame_cost(video: VideoRecord) -> float:
     """What decoding and comparing one frame of `video` costs, in 640x360 frames: a 1080p frame
-    costs 5, a 256x144 one 0.6. The budget then buys the same time whatever the resolution."""
+    costs 5, a 256x144 one 0.6, so the budget buys about the same decoding time whatever the
+    resolution (not counting the way in from a keyframe to a stretch: bench/search_1080p.py)."""
     if not video.width or not video.height:
         return 1.0
     reference = FRAME_COST_MS + FRAME_COST_MS_PER_MPX * 640 * 360 / 1e6
