@@ -17,8 +17,8 @@ measure) are drawn again: they are in every video, and search declines them by d
 
 Right video: the first match is the video the frame came from. Right time: also |t - truth|
 <= 1 s, or the truth lies inside the reported static-shot span, or the reported moment shows
-the same picture as the truth (whole-frame correlation >= refine.STATIC_MIN_CORR, the test for a
-static shot): a static camera's empty room comes back at other moments, and no still can tell
+the same picture as the truth (`refine.same_picture`, whole-frame correlation >= 0.995, the test
+for a static shot): a static camera's empty room comes back at other moments, and no still can tell
 those apart. Such answers are counted separately in the output.
 """
 
@@ -37,7 +37,7 @@ import numpy as np
 from reelprint.decode import frame_at, probe
 from reelprint.features import EVIDENCE_MIN_QUALITY, image_features
 from reelprint.indexer import index_paths
-from reelprint.refine import STATIC_MIN_CORR
+from reelprint.refine import same_picture
 from reelprint.screenshots import TRANSFORMS
 from reelprint.search import Searcher
 from reelprint.store import Index
@@ -115,11 +115,9 @@ def random_frames(media: Path, videos: list[str], n: int, rng: np.random.Generat
     return out
 
 
-def same_picture(path: Path, t: float, truth: np.ndarray) -> bool:
+def shows_truth(path: Path, t: float, truth: np.ndarray) -> bool:
     """Does the frame at `t` show the same picture as `truth` (another moment of a static shot)?"""
-    a, b = (frame_grey(im).ravel() for im in (frame_at(path, t, size=None).image, truth))
-    a, b = a - a.mean(), b - b.mean()
-    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-6)) >= STATIC_MIN_CORR
+    return same_picture(frame_grey(frame_at(path, t, size=None).image), frame_grey(truth))
 
 
 def run_fold(media: Path, fold: int, n: int, n_neg: int, seed: int, workdir: Path,
@@ -139,7 +137,7 @@ def run_fold(media: Path, fold: int, n: int, n_neg: int, seed: int, workdir: Pat
                 span = matches[0].span if matches else None
                 right_time = right_video and (abs(matches[0].t - t) <= TIME_TOLERANCE_S or (
                     span is not None and span[0] - TIME_TOLERANCE_S <= t <= span[1] + TIME_TOLERANCE_S))
-                if right_video and not right_time and same_picture(media / video, matches[0].t, image):
+                if right_video and not right_time and shows_truth(media / video, matches[0].t, image):
                     right_time = True
                     same.append(f"{name}: {video} t={t:.2f} -> {matches[0].t:.2f}")
                 rows[name].append((right_video, right_time, ms))

@@ -31,7 +31,7 @@ COARSE_GAP_S = 0.1
 NEAR_BEST = 0.02
 MAX_CENTRES = 6
 # A stretch whose best coarse correlation is under this gets no close pass: it cannot become a
-# match (MATCH_MIN_NCC 0.83). Of 610 stretches decoded for 136 stills of both halves (bench seed
+# match (MATCH_MIN_NCC 0.83). Of 610 stretches decoded for 128 stills of both halves (bench seed
 # 23), those with a coarse best under 0.7 came out of the close pass at 0.67 or less; the close
 # pass is most of a search's comparisons, and a still from outside the library has few others.
 CLOSE_PASS_MIN_NCC = 0.7
@@ -119,13 +119,17 @@ def _spaced(times: np.ndarray, gap: float) -> list[int]:
     return picks
 
 
+def same_picture(a: np.ndarray, b: np.ndarray) -> bool:
+    """Do two grey frames (`frame_grey`) show the same picture, as a static shot's frames do?"""
+    return float(_unit(a) @ _unit(b)) >= STATIC_MIN_CORR
+
+
 def _same_picture_run(grey: Callable[[int], np.ndarray], best: int, n: int) -> tuple[int, int]:
-    """First and last of the frames around `best` that show its picture (whole-frame correlation)."""
-    picture = _unit(grey(best))
+    """First and last of the frames around `best` that show its picture."""
     lo = hi = best
-    while lo > 0 and _unit(grey(lo - 1)) @ picture >= STATIC_MIN_CORR:
+    while lo > 0 and same_picture(grey(lo - 1), grey(best)):
         lo -= 1
-    while hi + 1 < n and _unit(grey(hi + 1)) @ picture >= STATIC_MIN_CORR:
+    while hi + 1 < n and same_picture(grey(hi + 1), grey(best)):
         hi += 1
     return lo, hi
 
