@@ -28,6 +28,10 @@ BOTTOM_STRIP = 0.16
 MAX_PICTURE_ASPECT = 4.8
 # Rounds of border trimming: window frame, then bars, then a thin line between them at most.
 TRIM_ROUNDS = 3
+# An edge line of the still this dark (mean luma, 0-255) may be black bars that trimming could
+# not tell from the picture's own black (a title or a logo on black, letterboxed), so the
+# comparison may extend the frame with black there (`verify.TemplateBank`).
+BLACK_EDGE_MAX = 16.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class QueryVariant:
     box: tuple[int, int, int, int]  # (x, y, w, h) of `image` inside the original still
     bottom_cut: bool        # the bottom strip was dropped as chrome
     mirrored: bool
+    # (top and bottom, left and right) edges are black: the picture may lie inside, bars around it
+    black_edges: tuple[bool, bool] = (False, False)
 
     @property
     def features(self) -> np.ndarray:
@@ -75,9 +81,18 @@ def variants(image: np.ndarray) -> list[QueryVariant]:
     out = []
     for picture, pbox, cut in hypotheses:
         pbox = pbox or (x, y, w, picture.shape[0])
-        out.append(QueryVariant(picture, pbox, cut, False))
-        out.append(QueryVariant(np.ascontiguousarray(picture[:, ::-1]), pbox, cut, True))
+        black = black_edges(picture)
+        out.append(QueryVariant(picture, pbox, cut, False, black))
+        out.append(QueryVariant(np.ascontiguousarray(picture[:, ::-1]), pbox, cut, True, black))
     return out
+
+
+def black_edges(image: np.ndarray) -> tuple[bool, bool]:
+    """Are the top and bottom rows black, and are the left and right columns?"""
+    g = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    rows = max(g[0].mean(), g[-1].mean()) <= BLACK_EDGE_MAX
+    cols = max(g[:, 0].mean(), g[:, -1].mean()) <= BLACK_EDGE_MAX
+    return bool(rows), bool(cols)
 
 
 def _plausible_picture(image: np.ndarray) -> bool:

@@ -30,6 +30,13 @@ COARSE_WIDTH = 64
 # 20% off both sides; the 0.05 step keeps the misfit under 2.5% of the width: random crops of
 # 8 half-A videos (bench/search_accuracy.py) then correlated 0.96-1.00 with their true frame.
 SCALES = np.round(np.arange(0.6, 1.0001, 0.05), 3)
+# ...and above the frame's width, for a still whose left and right edges are black: pillarbox bars
+# on a dark picture, which trimming cannot tell from it (a title card inside 4:3 or 21:9 bars is
+# 1.31-1.33 wide; bench/search_accuracy.py draws bars of up to 25% a side, 1.5). Such a template
+# is cut to the frame's width, as one taller than the frame with black top and bottom edges is
+# cut to its height (letterbox bars on a dark picture): cheaper than extending the frame with
+# black and sliding the whole template, 2.6x the comparison time for a pillarboxed still.
+WIDE_SCALES = np.round(np.arange(1.05, 1.5001, 0.05), 3)
 # Correlation a variant without its bottom strip must gain to beat the whole still. Measured on
 # 4 Big Buck Bunny frames: untouched, the cut one scored 0.0004-0.0037 lower; inside a player
 # window with a control bar (screenshots.player_chrome) it scored 0.025-0.43 higher.
@@ -62,7 +69,8 @@ class TemplateBank:
         self.templates: list[tuple[int, np.ndarray]] = []
         self.coarse: list[tuple[int, np.ndarray]] = []
         for i, v in enumerate(variants):
-            for k, s in enumerate(SCALES):
+            scales = np.concatenate([SCALES, WIDE_SCALES]) if v.black_edges[1] else SCALES
+            for k, s in enumerate(scales):
                 self.templates.append((i, grey(v.image, max(8, round(FRAME_WIDTH * s)))))
                 if k % 2 == 0:
                     self.coarse.append((i, grey(v.image, max(8, round(COARSE_WIDTH * s)))))
@@ -73,13 +81,10 @@ class TemplateBank:
         fh, fw = frame.shape
         best = Alignment(-1.0, 0, (0, 0, fw, fh))
         for i, t in self.coarse if coarse else self.templates:
-            th, tw = t.shape
-            if tw > fw or th > fh + FIT_SLACK_ROWS:
+            t = _fit(t, fw, fh, self.variants[i].black_edges)
+            if t is None:
                 continue
-            if th > fh:
-                top = (th - fh) // 2
-                t = t[top:top + fh]
-                th = fh
+            th, tw = t.shape
             result = cv2.matchTemplate(frame, t, cv2.TM_CCOEFF_NORMED)
             _, peak, _, (x, y) = cv2.minMaxLoc(result)
             if peak - self._handicap(i) > best.ncc - self._handicap(best.variant):
@@ -89,6 +94,20 @@ class TemplateBank:
     def _handicap(self, variant: int) -> float:
         """A hypothesis that drops part of the still wins only when clearly better."""
         return CUT_HANDICAP if self.variants[variant].bottom_cut else 0.0
+
+
+def _fit(template: np.ndarray, fw: int, fh: int, black_edges: tuple[bool, bool]) -> np.ndarray | None:
+    """The template cut to the frame's size where it is larger, or None when it cannot be: only
+    by rounding (FIT_SLACK_ROWS), or where its edges are black (bars around the frame, which sits
+    in the middle of them, as players and posting apps put it), and never both ways (bars on
+    all four sides are not how a frame is shown, and trying it doubled a dark still's cost)."""
+    th, tw = template.shape
+    black_rows, black_cols = black_edges
+    taller = th > fh + FIT_SLACK_ROWS
+    if (taller and not black_rows) or (tw > fw and (taller or not black_cols)):
+        return None
+    top, left = max(0, th - fh) // 2, max(0, tw - fw) // 2
+    return template[top:top + fh, left:left + fw]
 
 
 def detail_ncc(frame: np.ndarray, template: np.ndarray, box: tuple[int, int, int, int]) -> float:

@@ -3,10 +3,12 @@ import numpy as np
 from PIL import Image
 
 from reelprint import search
+from reelprint.borders import LetterboxCrop
 from reelprint.decode import frame_at
 from reelprint.features import FRAME_DTYPE
 from reelprint.indexer import index_paths
 from reelprint.query import variants
+from reelprint.refine import Refined
 from reelprint.search import (
     MATCH_MIN_DETAIL,
     PALETTE_ROWS,
@@ -14,13 +16,15 @@ from reelprint.search import (
     SURE_NCC,
     Searcher,
     _Colours,
+    _settled,
     detail_needed,
     frame_cost,
     score,
     search_files,
 )
-from reelprint.store import COLOUR_BYTES, VideoRecord
-from reelprint.synth import make_film
+from reelprint.store import COLOUR_BYTES, Index, VideoRecord
+from reelprint.synth import Shot, film_frames, make_film, write_video
+from reelprint.verify import Alignment
 
 
 def test_exact_frame_finds_the_video_and_time(index, library):
@@ -98,3 +102,38 @@ def test_the_decoding_budget_buys_fewer_frames_of_a_larger_video(index, library,
     assert sum(costs[:within - 1]) < 150 <= sum(costs[:within]) + 1e-6
     # ...and the extra share a doubtful answer may spend
     assert sum(costs[:-1]) < 150 * (1 + search.DOUBT_EXTRA) <= sum(costs) + 1e-6
+
+
+def test_a_static_camera_is_not_settled_on_a_moment_its_other_moments_nearly_match():
+    # Correlations measured on car-detection.mp4 (bench seed 53): a still of 8.88 s first met
+    # 19.2 s at 0.991 and two other moments of the street at 0.93-0.94; its own frame was 0.999.
+    def moment(video_id: int, t: float, ncc: float) -> Refined:
+        return Refined(video_id, t, Alignment(ncc, 0, (0, 0, 96, 54)), None, 2, LetterboxCrop(), 0.9)
+
+    street = [moment(7, 19.2, 0.991), moment(7, 1.84, 0.932), moment(7, 25.04, 0.938)]
+    assert not _settled(street)
+    assert not _settled([*street, moment(7, 8.88, 0.999)])  # 19.2 s is within 0.1 of it
+    # The same correlations from other videos, or from the same shot a stretch away, settle it.
+    assert _settled([moment(7, 19.2, 0.991), moment(3, 1.84, 0.932), moment(4, 25.04, 0.938)])
+    assert _settled([moment(7, 19.2, 0.991), moment(7, 14.0, 0.932), moment(7, 25.04, 0.938)])
+
+
+def test_a_static_camera_still_is_found_at_its_moment(tmp_path):
+    """A street that never changes but for the cars crossing it, a keyframe every 2 s."""
+    w, h, fps = 320, 180, 12.0
+    street = next(film_frames([Shot(1.0, 4)], fps, (w, h)))
+    frames = []
+    for i in range(int(24 * fps)):
+        t, frame = i / fps, street.copy()
+        lane = int(t // 6)
+        x = int((t % 6) / 6 * (w + 60)) - 30
+        cv2.rectangle(frame, (x, 60 + 20 * lane), (x + 40, 82 + 20 * lane), (250, 60 * lane, 40), -1)
+        frames.append(frame)
+    video = write_video(tmp_path / "lib" / "street.mp4", frames, fps, options={"g": "24"})
+    with Index.open(tmp_path / "i.db") as index:
+        index_paths(index, [tmp_path / "lib"])
+        searcher = Searcher(index)
+        for t in (3.0, 10.0, 16.5):
+            truth = frame_at(video, t, size=None)
+            best = searcher.search_image(truth.image)[0]
+            assert abs(best.t - truth.t) <= 0.25, t

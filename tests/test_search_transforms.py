@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import cv2
 import numpy as np
 import pytest
 
@@ -115,3 +116,32 @@ def test_real_footage_screenshots_are_found_and_strangers_are_not(shared_media, 
             assert best.path == str(film) and abs(best.t - truth.t) <= 1.0, name
         stranger = frame_at(shared_media / "dmlc-decord" / "flipping_a_pancake.mkv", 5.0, size=None)
         assert searcher.search_image(stranger.image) == []
+
+
+def _title_card(size: tuple[int, int], fps: float) -> list[np.ndarray]:
+    """White words on black, a line for each second: bars added to a still of it are as black
+    as its own background, so no trimming can find them."""
+    w, h = size
+    frames = []
+    for line in ("A FILM", "BY NOBODY", "IN 2026"):
+        frame = np.zeros((h, w, 3), np.uint8)
+        cv2.putText(frame, line, (round(w * 0.15), round(h * 0.55)), cv2.FONT_HERSHEY_DUPLEX, 1.4,
+                    (235, 235, 235), 3, cv2.LINE_AA)
+        frames += [frame] * round(fps)
+    return frames
+
+
+@pytest.mark.parametrize("name", ["letterbox", "pillarbox"])
+def test_a_title_on_black_is_found_inside_black_bars(tmp_path, name):
+    size, fps = (320, 180), 24.0
+    frames = list(film_frames(shots_for(4, 51), fps, size)) + _title_card(size, fps) + \
+        list(film_frames(shots_for(4, 52), fps, size))
+    video = write_video(tmp_path / "lib" / "titled.mp4", frames, fps)
+    with Index.open(tmp_path / "i.db") as index:
+        index_paths(index, [tmp_path / "lib"])
+        truth = frame_at(video, 5.6, size=None)  # "BY NOBODY", 5-6 s
+        still = TRANSFORMS[name](truth.image, np.random.default_rng(1))
+        best = Searcher(index).search_image(still)[0]
+    assert best.path == str(video) and best.span is not None and best.span[0] <= truth.t <= best.span[1]
+    assert best.span[0] >= 4.9 and best.span[1] <= 6.1
+    assert best.crop is None
