@@ -28,9 +28,11 @@ BOTTOM_STRIP = 0.16
 MAX_PICTURE_ASPECT = 4.8
 # Rounds of border trimming: window frame, then bars, then a thin line between them at most.
 TRIM_ROUNDS = 3
-# An edge line of the still this dark (mean luma, 0-255) may be black bars that trimming could
-# not tell from the picture's own black (a title or a logo on black, letterboxed), so the
-# comparison may extend the frame with black there (`verify.TemplateBank`).
+# Lines along the still's edges this dark (mean luma, 0-255) may be black bars that trimming
+# could not tell from the picture's own black (a title or a logo on black, letterboxed), so the
+# comparison may place the frame inside the still there, the bars at most that wide
+# (`verify.TemplateBank`). Not tuned on the benchmark: a bar stays near 0 through recompression,
+# and a picture's dark edge taken for one costs only time.
 BLACK_EDGE_MAX = 16.0
 
 
@@ -42,8 +44,9 @@ class QueryVariant:
     box: tuple[int, int, int, int]  # (x, y, w, h) of `image` inside the original still
     bottom_cut: bool        # the bottom strip was dropped as chrome
     mirrored: bool
-    # (top and bottom, left and right) edges are black: the picture may lie inside, bars around it
-    black_edges: tuple[bool, bool] = (False, False)
+    # Share of the height, and of the width, in black lines at both edges (twice the narrower
+    # side's): the frame may sit inside bars up to that wide, which trimming could not find.
+    black_margins: tuple[float, float] = (0.0, 0.0)
 
     @property
     def features(self) -> np.ndarray:
@@ -81,18 +84,23 @@ def variants(image: np.ndarray) -> list[QueryVariant]:
     out = []
     for picture, pbox, cut in hypotheses:
         pbox = pbox or (x, y, w, picture.shape[0])
-        black = black_edges(picture)
+        black = black_margins(picture)
         out.append(QueryVariant(picture, pbox, cut, False, black))
         out.append(QueryVariant(np.ascontiguousarray(picture[:, ::-1]), pbox, cut, True, black))
     return out
 
 
-def black_edges(image: np.ndarray) -> tuple[bool, bool]:
-    """Are the top and bottom rows black, and are the left and right columns?"""
+def black_margins(image: np.ndarray) -> tuple[float, float]:
+    """Share of the height in black rows at the top and bottom, and of the width in black
+    columns at the left and right, as bars centring the frame would be: twice the narrower side."""
     g = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
-    rows = max(g[0].mean(), g[-1].mean()) <= BLACK_EDGE_MAX
-    cols = max(g[:, 0].mean(), g[:, -1].mean()) <= BLACK_EDGE_MAX
-    return bool(rows), bool(cols)
+
+    def share(means: np.ndarray) -> float:
+        dark = means <= BLACK_EDGE_MAX
+        runs = [int(np.argmin(line)) if not line.all() else len(line) for line in (dark, dark[::-1])]
+        return min(1.0, 2 * min(runs) / len(means))
+
+    return share(g.mean(axis=1)), share(g.mean(axis=0))
 
 
 def _plausible_picture(image: np.ndarray) -> bool:
