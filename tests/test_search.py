@@ -113,7 +113,8 @@ def test_a_static_camera_is_not_settled_on_a_moment_its_other_moments_nearly_mat
     street = [moment(7, 19.2, 0.991), moment(7, 1.84, 0.932), moment(7, 25.04, 0.938)]
     assert not _settled(street)
     assert not _settled([*street, moment(7, 8.88, 0.999)])  # 19.2 s is within 0.1 of it
-    # The same correlations from other videos, or from the same shot a stretch away, settle it.
+    # The same correlations from other videos, or from the same video within a stretch (a film's
+    # shot carrying on), settle it.
     assert _settled([moment(7, 19.2, 0.991), moment(3, 1.84, 0.932), moment(4, 25.04, 0.938)])
     assert _settled([moment(7, 19.2, 0.991), moment(7, 14.0, 0.932), moment(7, 25.04, 0.938)])
 
