@@ -31,8 +31,8 @@ TRIM_ROUNDS = 3
 # Lines along the still's edges this dark (mean luma, 0-255) may be black bars that trimming
 # could not tell from the picture's own black (a title or a logo on black, letterboxed), so the
 # comparison may place the frame inside the still there, the bars at most that wide
-# (`verify.TemplateBank`). Not tuned on the benchmark: a bar stays near 0 through recompression,
-# and a picture's dark edge taken for one costs only time.
+# (`verify.TemplateBank`). Not tuned on the benchmark: a picture's dark edge taken for a bar
+# costs only time (more template sizes tried).
 BLACK_EDGE_MAX = 16.0
 
 

@@ -31,10 +31,11 @@ COARSE_WIDTH = 64
 # 8 half-A videos (bench/search_accuracy.py) then correlated 0.96-1.00 with their true frame.
 SCALES = np.round(np.arange(0.6, 1.0001, 0.05), 3)
 # ...and above the frame's width, for a still whose left and right edges are black: pillarbox bars
-# on a dark picture, which trimming cannot tell from it (a title card inside 4:3 or 21:9 bars is
-# 1.31-1.33 wide; bench/search_accuracy.py draws bars of up to 25% a side, 1.5). Such a template
-# is cut to the frame's width, as one taller than the frame with black top and bottom edges is
-# cut to its height (letterbox bars on a dark picture). A pillarboxed logo still's coarse
+# on a dark picture, which trimming cannot tell from it (a 16:9 still of a 4:3 picture is 1.33
+# times the picture's width, a 21:9 one of a 16:9 picture 1.31; bench/search_accuracy.py draws
+# bars of up to 25% a side, 1.5). Such a template is cut to the frame's width, as one taller
+# than the frame with black top and bottom edges is cut to its height (letterbox bars on a dark
+# picture). A pillarboxed logo still's coarse
 # comparison with a frame took 0.52 ms without these sizes, 1.09 ms so, and 1.40 ms extending
 # the frame with black instead and sliding the whole still over it (measured here).
 WIDE_STEP = 0.05
