@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from reelprint.hashes import hamming
 from reelprint.hashscan import near
 from reelprint.images import image_files, load_image
 from reelprint.query import variants
-from reelprint.refine import Refined, refine_stretch, strength
+from reelprint.refine import Refined, refine_ahead, strength
 from reelprint.store import Index, VideoRecord
 from reelprint.verify import FRAME_WIDTH, TemplateBank
 
@@ -183,14 +184,15 @@ class Searcher:
         bank = TemplateBank(hypotheses)
         refined: list[Refined] = []
         candidates, within_budget = self._candidates(features)
-        for k, (video_id, start, end, distance) in enumerate(candidates):
-            if k >= within_budget and not _doubtful(refined):
-                break
-            found = refine_stretch(self.videos[video_id], start, end, bank, distance)
-            if found is not None:
-                refined.append(found)
-                if _settled(refined):
+        stretches = ((self.videos[video_id], start, end, distance) for video_id, start, end, distance in candidates)
+        with closing(refine_ahead(stretches, bank)) as results:
+            for k, found in enumerate(results):
+                if k >= within_budget and not _doubtful(refined):
                     break
+                if found is not None:
+                    refined.append(found)
+                    if _settled(refined):
+                        break
         refined.sort(key=lambda r: -strength(r))
         per_video: dict[int, Refined] = {}
         for r in refined:

@@ -8,7 +8,7 @@ import pytest
 from reelprint.decode import frame_at, frames_between, grey_frames_between
 from reelprint.indexer import index_paths
 from reelprint.query import variants
-from reelprint.refine import CLOSE_PASS_MIN_NCC, refine_stretch
+from reelprint.refine import CLOSE_PASS_MIN_NCC, refine_ahead, refine_stretch
 from reelprint.screenshots import TRANSFORMS
 from reelprint.search import MATCH_MIN_DETAIL, Searcher
 from reelprint.synth import film_frames, shots_for, write_video
@@ -101,3 +101,19 @@ def test_a_stretch_unlike_the_still_gets_no_close_pass(clip, index, tmp_path):
     bank = _CountingBank(variants(frame_at(other, 1.0, size=None).image))
     found = refine_stretch(video, 0.0, 3.0, bank, distance=0)
     assert bank.fine == 0 and found.alignment.ncc < CLOSE_PASS_MIN_NCC and found.detail == -1.0
+
+
+def test_stretches_refined_side_by_side_come_back_in_order_as_one_at_a_time(clip, index):
+    index_paths(index, [clip])
+    video = index.videos()[0]
+    bank = TemplateBank(variants(frame_at(clip, 4.2, size=None).image))
+    stretches = [(video, start, start + 1.0, 0) for start in (0.0, 4.0, 1.0, 5.0, 2.0)]
+    alone = [refine_stretch(*s[:3], bank, 0) for s in stretches]
+    assert [r.t for r in refine_ahead(stretches, bank)] == [r.t for r in alone]
+    assert max(range(5), key=lambda i: alone[i].alignment.ncc) == 1
+
+    asked = []
+    results = refine_ahead(((video, s, s + 1.0, asked.append(s) or 0) for s in (0.0, 1.0, 2.0, 3.0, 4.0)), bank)
+    next(results)
+    results.close()
+    assert asked == [0.0, 1.0]  # the one being looked at and the one running; nothing more was started
