@@ -114,3 +114,24 @@ def test_older_database_is_migrated_with_a_backup(tmp_path, monkeypatch):
         assert idx.db.execute_sql("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
     assert ran == [True]
     assert (tmp_path / f"old.db.bak-v{SCHEMA_VERSION}").exists()
+
+
+def test_hash_columns_give_every_good_frame_by_video_then_time(tmp_path, clips):
+    from reelprint.indexer import fingerprint
+
+    fp = fingerprint(clips["alpha"])
+    rng = np.random.default_rng(3)
+    saved = {}
+    with Index.open(tmp_path / "cols.db") as idx:
+        for name in ("/films/b.mkv", "/films/a.mkv"):
+            frames = np.resize(fp.frames, 50)
+            frames["t"] = np.sort(rng.choice(np.arange(0, 5000) * 0.25, 50, replace=False))
+            frames["phash"] = rng.integers(0, 2**64, 50, dtype=np.uint64)  # high bits too: stored signed
+            frames["quality"] = rng.integers(0, 100, 50)
+            vid = idx.queue(name, 1, 1.0, name)
+            idx.save_fingerprint(vid, fp.info, frames, fp.crop)
+            saved[vid] = frames[frames["quality"] >= 40]
+        video_ids, times, hashes = idx.hash_columns(40)
+    expected = [(v, float(t), int(h)) for v in sorted(saved)
+                for t, h in zip(saved[v]["t"], saved[v]["phash"], strict=True)]
+    assert list(zip(video_ids.tolist(), times.tolist(), hashes.tolist(), strict=True)) == expected
