@@ -54,6 +54,9 @@ SPAN_MIN_S = 0.5
 REFINE_THREADS = 2
 _pool = ThreadPoolExecutor(REFINE_THREADS, thread_name_prefix="reelprint-refine")
 
+# Height granted to a video's frames beyond what its stored size gives (`could_hold`).
+ANAMORPHIC_SLACK = 4 / 3
+
 # (video, start, end, pHash distance of the still to the stored frame it was found by)
 Stretch = tuple[VideoRecord, float, float, int]
 
@@ -84,12 +87,8 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
     if not frames:
         return None
     times = np.array([t for t, _ in frames])
-    crop = video.crop or LetterboxCrop()
-    # The frame without the video's bars, and, for a video with bars, with them: a still can
-    # keep bars a logo or a player's frame stopped the trimming from seeing.
-    forms = [crop] if crop.is_empty else [crop, LetterboxCrop()]
     coarse = {(form, i): bank.align(frame_grey(form.apply(frames[i][1]), COARSE_WIDTH), coarse=True)
-              for form in forms for i in _spaced(times, COARSE_GAP_S)}
+              for form in _forms(video) for i in _spaced(times, COARSE_GAP_S)}
     crop, first = max(coarse, key=lambda k: coarse[k].ncc)
     top = coarse[crop, first].ncc
     if top < CLOSE_PASS_MIN_NCC:
@@ -133,6 +132,27 @@ def refine_ahead(stretches: Iterable[Stretch], bank: TemplateBank) -> Iterator[R
     finally:
         for future in pending:
             future.cancel()
+
+
+def could_hold(video: VideoRecord, bank: TemplateBank) -> bool:
+    """Could any of the still's templates be placed in `video`'s frames? A portrait still's cannot
+    in a landscape film's: its stretches would correlate -1 however long they took to decode.
+    Frame shapes are taken from the stored size, which leaves out anamorphic pixels: frames are
+    granted a third more height than that, so as not to turn away a video that could hold it."""
+    if not video.width or not video.height:
+        return True
+    for form in _forms(video):
+        _, _, w, h = form.box(video.width, video.height)
+        if bank.holds_any(COARSE_WIDTH, int(np.ceil(COARSE_WIDTH * h / w * ANAMORPHIC_SLACK))):
+            return True
+    return False
+
+
+def _forms(video: VideoRecord) -> list[LetterboxCrop]:
+    """The frame without the video's bars, and, for a video with bars, with them: a still can
+    keep bars a logo or a player's frame stopped the trimming from seeing."""
+    crop = video.crop or LetterboxCrop()
+    return [crop] if crop.is_empty else [crop, LetterboxCrop()]
 
 
 def strength(r: Refined) -> float:

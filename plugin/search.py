@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from reelprint.hashes import hamming
 from reelprint.hashscan import near
 from reelprint.images import image_files, load_image
 from reelprint.query import variants
-from reelprint.refine import Refined, refine_ahead, strength
+from reelprint.refine import Refined, could_hold, refine_ahead, strength
 from reelprint.store import Index, VideoRecord
 from reelprint.verify import FRAME_WIDTH, TemplateBank
 
@@ -183,7 +184,7 @@ class Searcher:
             return []
         bank = TemplateBank(hypotheses)
         refined: list[Refined] = []
-        candidates, within_budget = self._candidates(features)
+        candidates, within_budget = self._candidates(features, bank)
         stretches = ((self.videos[video_id], start, end, distance) for video_id, start, end, distance in candidates)
         with closing(refine_ahead(stretches, bank)) as results:
             for k, found in enumerate(results):
@@ -212,10 +213,12 @@ class Searcher:
                 r.span, min(1.0, scores[i] - runner_up), None if variant.bottom_cut else self._crop(r)))
         return matches
 
-    def _candidates(self, features: list[np.ndarray]) -> tuple[list[tuple[int, float, float, int]], int]:
+    def _candidates(self, features: list[np.ndarray], bank: TemplateBank
+                    ) -> tuple[list[tuple[int, float, float, int]], int]:
         """(video id, start, end, pHash distance) of the stretches worth decoding, best first,
         within REFINE_FRAMES frames of decoding (`frame_cost`) and DOUBT_EXTRA more; and how
-        many of them are within REFINE_FRAMES.
+        many of them are within REFINE_FRAMES. Videos whose frames cannot hold the still
+        (`could_hold`) are passed over at no cost.
 
         Stored frames are mostly keyframes, which encoders put at some shot cuts, so a still lies
         in the stretch after its nearest stored frame, or, when the cut before it got no
@@ -226,12 +229,15 @@ class Searcher:
         seen: set[tuple[int, float]] = set()
         budget = REFINE_FRAMES * (1 + DOUBT_EXTRA)
         within = 0
+        holds = functools.cache(lambda video_id: could_hold(self.videos[video_id], bank))
         for i in order:
             if budget <= 0:
                 break
             row = int(rows[i])
             video_id = int(self.video_ids[row])
             video = self.videos[video_id]
+            if not holds(video_id):
+                continue
             for start, end in self._stretches(row):
                 if (video_id, start) not in seen and budget > 0:
                     seen.add((video_id, start))

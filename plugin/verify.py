@@ -96,6 +96,10 @@ class TemplateBank:
                 best = Alignment(float(peak), i, (x, y, tw, th), t)
         return best
 
+    def holds_any(self, fw: int, fh: int) -> bool:
+        """Can any coarse template be placed in a frame of fw x fh (else `align` finds -1)?"""
+        return any(_fit(t, fw, fh, self.variants[i].black_margins) is not None for i, t in self.coarse)
+
     def _handicap(self, variant: int) -> float:
         """A hypothesis that drops part of the still wins only when clearly better."""
         return CUT_HANDICAP if self.variants[variant].bottom_cut else 0.0

@@ -8,7 +8,7 @@ from reelprint.decode import frame_at
 from reelprint.features import FRAME_DTYPE
 from reelprint.indexer import index_paths
 from reelprint.query import variants
-from reelprint.refine import Refined
+from reelprint.refine import Refined, could_hold, refine_stretch
 from reelprint.search import (
     MATCH_MIN_DETAIL,
     PALETTE_ROWS,
@@ -23,8 +23,8 @@ from reelprint.search import (
     search_files,
 )
 from reelprint.store import COLOUR_BYTES, Index, VideoRecord
-from reelprint.synth import Shot, film_frames, make_film, write_video
-from reelprint.verify import Alignment
+from reelprint.synth import Shot, film_frames, make_film, shots_for, write_video
+from reelprint.verify import Alignment, TemplateBank
 
 
 def test_exact_frame_finds_the_video_and_time(index, library):
@@ -97,7 +97,8 @@ def test_the_decoding_budget_buys_fewer_frames_of_a_larger_video(index, library,
     index_paths(index, [library])
     searcher = Searcher(index)
     monkeypatch.setattr(search, "REFINE_FRAMES", 150)  # less than the library holds
-    stretches, within = searcher._candidates([v.features for v in variants(frame_at(library / "alpha.mp4", 3.0).image)])
+    bank = TemplateBank(variants(frame_at(library / "alpha.mp4", 3.0).image))
+    stretches, within = searcher._candidates([v.features for v in bank.variants], bank)
     costs = [(end - start) * searcher.videos[v].fps * frame_cost(searcher.videos[v]) for v, start, end, _ in stretches]
     assert sum(costs[:within - 1]) < 150 <= sum(costs[:within]) + 1e-6
     # ...and the extra share a doubtful answer may spend
@@ -138,3 +139,23 @@ def test_a_static_camera_still_is_found_at_its_moment(tmp_path):
             truth = frame_at(video, t, size=None)
             best = searcher.search_image(truth.image)[0]
             assert abs(best.t - truth.t) <= 0.25, t
+
+
+def test_videos_whose_frames_cannot_hold_the_still_are_passed_over(tmp_path):
+    """A portrait still has no place in a landscape film's frames: decoding them would be budget
+    spent on a correlation of -1, so it goes to the portrait video."""
+    wide = write_video(tmp_path / "lib" / "wide.mp4", film_frames(shots_for(6, 3), 24.0, (320, 180)), 24.0)
+    tall = write_video(tmp_path / "lib" / "tall.mp4", film_frames(shots_for(6, 4), 24.0, (180, 320)), 24.0)
+    with Index.open(tmp_path / "i.db") as index:
+        index_paths(index, [tmp_path / "lib"])
+        searcher = Searcher(index)
+        videos = {v.path: v for v in searcher.videos.values()}
+        wide_video, tall_video = videos[str(wide)], videos[str(tall)]
+        portrait = TemplateBank(variants(frame_at(tall, 2.0, size=None).image))
+        landscape = TemplateBank(variants(frame_at(wide, 2.0, size=None).image))
+        assert not could_hold(wide_video, portrait)
+        assert could_hold(tall_video, portrait) and could_hold(wide_video, landscape)
+        assert could_hold(tall_video, landscape)  # a wide picture can sit inside a tall frame
+        assert refine_stretch(wide_video, 0.0, 2.0, portrait, 0).alignment.ncc == -1.0
+        stretches, _ = searcher._candidates([v.features for v in portrait.variants], portrait)
+        assert stretches and {video_id for video_id, *_ in stretches} == {tall_video.id}
