@@ -54,8 +54,10 @@ SPAN_MIN_S = 0.5
 REFINE_THREADS = 2
 _pool = ThreadPoolExecutor(REFINE_THREADS, thread_name_prefix="reelprint-refine")
 
-# Height granted to a video's frames beyond what its stored size gives (`could_hold`).
-ANAMORPHIC_SLACK = 4 / 3
+# Height granted to a video's frames beyond what its stored size gives (`could_hold`): NTSC 4:3
+# video's pixels are 10/11 as wide as tall, so its pictures are 1.1 times taller than its size
+# says; pixels wider than tall only make the picture flatter.
+ANAMORPHIC_SLACK = 1.15
 
 # (video, start, end, pHash distance of the still to the stored frame it was found by)
 Stretch = tuple[VideoRecord, float, float, int]
@@ -138,7 +140,7 @@ def could_hold(video: VideoRecord, bank: TemplateBank) -> bool:
     """Could any of the still's templates be placed in `video`'s frames? A portrait still's cannot
     in a landscape film's: its stretches would correlate -1 however long they took to decode.
     Frame shapes are taken from the stored size, which leaves out anamorphic pixels: frames are
-    granted a third more height than that, so as not to turn away a video that could hold it."""
+    granted more height than that (ANAMORPHIC_SLACK), so as not to turn away a video that could."""
     if not video.width or not video.height:
         return True
     for form in _forms(video):
