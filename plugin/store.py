@@ -317,7 +317,7 @@ class Index(TrashJournal, DaemonStore, ConfirmationStore):
         """(video_ids int32, t seconds float32, phash uint64) of every indexed frame of at least
         `min_quality`, ordered by video then time: what search and the duplicate finder are built
         from. Read as one hex string built in SQL, so Python makes no object a row: 1M frames
-        took 0.40 s so, 0.78 s as two packed values a row, 2.6 s as four plain columns (measured
+        took 0.40-0.47 s so, 0.78 s as two packed values a row, 2.6 s as four plain columns (measured
         here); the string is 32 bytes a frame for a moment, where rows were over 100. Frames are
         read in their primary key's order: joining the videos by state first cost a sort, 0.62 s."""
         (text,) = self.db.execute_sql(

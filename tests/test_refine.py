@@ -108,7 +108,7 @@ def test_stretches_refined_side_by_side_come_back_in_order_as_one_at_a_time(clip
     video = index.videos()[0]
     bank = TemplateBank(variants(frame_at(clip, 4.2, size=None).image))
     stretches = [(video, start, start + 1.0, 0) for start in (0.0, 4.0, 1.0, 5.0, 2.0)]
-    alone = [refine_stretch(*s[:3], bank, 0) for s in stretches]
+    alone = [refine_stretch(video, start, end, bank, distance) for video, start, end, distance in stretches]
     assert [r.t for r in refine_ahead(stretches, bank)] == [r.t for r in alone]
     assert max(range(5), key=lambda i: alone[i].alignment.ncc) == 1
 
