@@ -150,3 +150,22 @@ def test_a_black_keyframe_gets_a_frame_where_the_next_shot_has_faded_in(tmp_path
         assert faded_in <= f.t - key.t <= faded_in + 2 / fps
         assert image_features(f.image)[0]["quality"] >= EVIDENCE_MIN_QUALITY
         assert np.array_equal(next(frames_between(path, f.t - 0.001, f.t + 0.001)).image, f.image)
+
+
+def test_a_dark_cut_inside_a_gop_gets_a_frame_where_the_shot_has_faded_in(tmp_path):
+    # A cut too soon after a keyframe is an I-frame inside its GOP (see above); when that cut is
+    # to a dark fade-in it stands for nothing either, and its shot had no frame in the index.
+    fps = 25
+    first = list(film_frames(shots_for(6, seed=6, mean_shot=20.0), fps, (320, 180)))
+    second = list(film_frames(shots_for(6, seed=9, mean_shot=20.0), fps, (320, 180)))
+    frames = first[:50] + [(f * min(1.0, 0.1 + i / 20)).astype(np.uint8) for i, f in enumerate(second[50:150])]
+    path = write_video(tmp_path / "dark_cut.mp4", frames, fps,
+                       options={"x264-params": "keyint=1000:min-keyint=500:scenecut=40"})
+    _, plain = sample_frames(path, SamplingPolicy(fade_budget=0.0))
+    plain = sorted(f.t for f in plain)
+    assert len(plain) == 2 and 1.9 < plain[1] < 2.2  # the keyframe and the cut, which is dark
+    _, sampled = sample_frames(path)
+    sampled = sorted(sampled, key=lambda f: f.t)
+    assert len(sampled) == 3
+    assert 1.0 <= sampled[2].t - plain[1] <= 1.0 + 2 / fps
+    assert image_features(sampled[2].image)[0]["quality"] >= EVIDENCE_MIN_QUALITY
