@@ -30,31 +30,10 @@ from reelprint.hashscan import near
 from reelprint.images import image_files, load_image
 from reelprint.query import variants
 from reelprint.refine import Refined, could_hold, refine_ahead, strength
+from reelprint.scores import MATCH_MIN_NCC, SURE_NCC, score
 from reelprint.store import Index, VideoRecord
 from reelprint.verify import FRAME_WIDTH, TemplateBank
 
-# Correlation at and above which the best frame of a video is a match. Set on the tuning half of
-# the shared media (bench/search_accuracy.py, half A): the best frame of a wrong video's
-# decoded stretches correlated 0.51-0.72 in the 12 cases examined, and a spot check of 40
-# transformed stills against their true frames gave 37 above 0.82 (misses: a subtitle at 0.63,
-# logos over a video's own bars at 0.67 and 0.46).
-# Raised from 0.82 (and MATCH_MIN_DETAIL from 0.6) after a larger sample (bench seed 19, 600 + 60
-# queries) found two stills from outside the index just over both, at (0.87, 0.602) and
-# (0.823, 0.69); of its 524 right first matches 2 scored that low (replayed, the same queries).
-MATCH_MIN_NCC = 0.83
-# A match needs its fine detail to correlate this well too (`verify.detail_ncc`): smooth
-# pictures correlate with many others, their edges do not. Best frames found for stills of both
-# halves (bench/search_accuracy.py): seed 31, where the measure was chosen, right matches
-# 0.73-1.0 and stills of videos not in the index at most 0.38; seed 32, looked at only after,
-# 0.70-1.0 and at most 0.49 (a sliver left by trimming, 0.73, is no longer a hypothesis:
-# query.MAX_PICTURE_ASPECT). Several of those stills passed the correlation alone (up to 0.92).
-MATCH_MIN_DETAIL = 0.62
-# ...except that a near-perfect correlation of the whole picture is strong evidence by itself:
-# from SURE_NCC up to 1.0 the detail needed falls linearly to PERFECT_MIN_DETAIL. A smooth
-# picture's own frame loses fine detail to recompression (a door knob: correlation 0.995, detail
-# 0.56, bench seed 13), while stills from outside the index never correlated above 0.92 (seeds
-# 31, 32; 1,102 per-video bests of 180 outside stills at seed 41 stayed under 0.90).
-PERFECT_MIN_DETAIL = 0.45
 # Up to this many stored frames, every one is ranked against the query by pHash and colour
 # layout (13 ms a variant at 300k frames, measured here); beyond it only the frames a popcount
 # scan finds within RETRIEVAL_RADIUS bits of a variant are (bench/search_speed.py).
@@ -75,7 +54,6 @@ RETRIEVAL_RADIUS = 11
 # above ~0.95) spend the whole budget.
 SHORTLIST = 40
 REFINE_FRAMES = 800
-SURE_NCC = 0.97
 # When the budget is spent and the best moment so far would be a match but not a sure one
 # (MATCH_MIN_NCC to SURE_NCC), the search goes on for this share of the budget more: a weak
 # answer is the one a better moment further down the ranking would replace (a countdown's "4"
@@ -147,20 +125,6 @@ class SearchResult:
         return out
 
 
-def score(ncc: float, detail: float) -> float:
-    """The weaker of the two correlations, each mapped to 0 at its threshold (MATCH_MIN_NCC;
-    `detail_needed`) and 1 at a perfect correlation; below 0 is no match."""
-    need = detail_needed(ncc)
-    return min((ncc - MATCH_MIN_NCC) / (1.0 - MATCH_MIN_NCC), (detail - need) / (1.0 - need))
-
-
-def detail_needed(ncc: float) -> float:
-    """The fine-detail correlation a match needs at correlation `ncc`: MATCH_MIN_DETAIL, falling
-    to PERFECT_MIN_DETAIL between SURE_NCC and a perfect correlation."""
-    relief = min(1.0, max(0.0, (ncc - SURE_NCC) / (1.0 - SURE_NCC)))
-    return MATCH_MIN_DETAIL - relief * (MATCH_MIN_DETAIL - PERFECT_MIN_DETAIL)
-
-
 class Searcher:
     """An in-memory view of the index's features, built once and queried many times."""
 
@@ -199,7 +163,7 @@ class Searcher:
         for r in refined:
             per_video.setdefault(r.video_id, r)
         best = list(per_video.values())[:top + 1]
-        scores = [score(r.alignment.ncc, r.detail) for r in best]
+        scores = [score(r.alignment.ncc, r.detail, r.alignment.narrow) for r in best]
         order = sorted(range(len(best)), key=lambda i: -scores[i])
         matches = []
         for rank, i in enumerate(order[:top]):

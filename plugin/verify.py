@@ -40,6 +40,11 @@ SCALES = np.round(np.arange(0.6, 1.0001, 0.05), 3)
 # the frame with black instead and sliding the whole still over it (measured here).
 WIDE_STEP = 0.05
 WIDE_SCALES = np.round(np.arange(1.05, 1.5001, WIDE_STEP), 3)
+# ...and below 0.6 for a still with black edges on any side: what is left of a dark picture
+# whose black sides were cut as bars, by its poster or by trimming (`borders.find_borders`
+# keeps at least MIN_KEPT, 0.45, of the width), has them above and below at least. A title on
+# black cut so matched no size (bench/search_accuracy.py seed 131: cat.1's captions, 138 px of 256).
+NARROW_SCALES = np.round(np.arange(0.45, 0.5501, WIDE_STEP), 3)
 # Correlation a variant without its bottom strip must gain to beat the whole still. Measured on
 # 4 Big Buck Bunny frames: untouched, the cut one scored 0.0004-0.0037 lower; inside a player
 # window with a control bar (screenshots.player_chrome) it scored 0.025-0.43 higher.
@@ -62,6 +67,12 @@ class Alignment:
     variant: int                   # index into the query variants
     box: tuple[int, int, int, int]  # (x, y, w, h) in the compared frame's pixels
     template: np.ndarray | None = field(default=None, compare=False, repr=False)  # as placed
+    scale: float = 1.0             # the template's width as a share of the frame's, before fitting
+
+    @property
+    def narrow(self) -> bool:
+        """Placed at one of NARROW_SCALES: a small picture, which more frames resemble by chance."""
+        return self.scale < SCALES[0]
 
 
 class TemplateBank:
@@ -69,23 +80,23 @@ class TemplateBank:
 
     def __init__(self, variants: list[QueryVariant]) -> None:
         self.variants = variants
-        self.templates: list[tuple[int, np.ndarray]] = []
-        self.coarse: list[tuple[int, np.ndarray]] = []
+        self.templates: list[tuple[int, float, np.ndarray]] = []
+        self.coarse: list[tuple[int, float, np.ndarray]] = []
         for i, v in enumerate(variants):
             # Bars of a share m of the still's width leave the frame 1 - m of it.
             wide = WIDE_SCALES[WIDE_SCALES * (1 - v.black_margins[1]) <= 1.0 + WIDE_STEP]
-            scales = np.concatenate([SCALES, wide])
-            for k, s in enumerate(scales):
-                self.templates.append((i, grey(v.image, max(8, round(FRAME_WIDTH * s)))))
-                if k % 2 == 0:
-                    self.coarse.append((i, grey(v.image, max(8, round(COARSE_WIDTH * s)))))
+            narrow = NARROW_SCALES if max(v.black_margins) > 0 else NARROW_SCALES[:0]
+            for s in np.concatenate([narrow, SCALES, wide]):
+                self.templates.append((i, float(s), grey(v.image, max(8, round(FRAME_WIDTH * s)))))
+                if _tenths(s):  # every other size
+                    self.coarse.append((i, float(s), grey(v.image, max(8, round(COARSE_WIDTH * s)))))
 
     def align(self, frame: np.ndarray, coarse: bool = False) -> Alignment:
         """Best placement of any variant in `frame` (a `frame_grey` image); `coarse`: every other
         size only, in a frame COARSE_WIDTH wide (a first pass over many frames)."""
         fh, fw = frame.shape
         best = Alignment(-1.0, 0, (0, 0, fw, fh))
-        for i, t in self.coarse if coarse else self.templates:
+        for i, scale, t in self.coarse if coarse else self.templates:
             t = _fit(t, fw, fh, self.variants[i].black_margins)
             if t is None:
                 continue
@@ -93,16 +104,20 @@ class TemplateBank:
             result = cv2.matchTemplate(frame, t, cv2.TM_CCOEFF_NORMED)
             _, peak, _, (x, y) = cv2.minMaxLoc(result)
             if peak - self._handicap(i) > best.ncc - self._handicap(best.variant):
-                best = Alignment(float(peak), i, (x, y, tw, th), t)
+                best = Alignment(float(peak), i, (x, y, tw, th), t, scale)
         return best
 
     def holds_any(self, fw: int, fh: int) -> bool:
         """Can any coarse template be placed in a frame of fw x fh (else `align` finds -1)?"""
-        return any(_fit(t, fw, fh, self.variants[i].black_margins) is not None for i, t in self.coarse)
+        return any(_fit(t, fw, fh, self.variants[i].black_margins) is not None for i, _, t in self.coarse)
 
     def _handicap(self, variant: int) -> float:
         """A hypothesis that drops part of the still wins only when clearly better."""
         return CUT_HANDICAP if self.variants[variant].bottom_cut else 0.0
+
+
+def _tenths(scale: float) -> bool:
+    return abs(scale * 10 - round(scale * 10)) < 1e-6
 
 
 def _fit(template: np.ndarray, fw: int, fh: int, black_margins: tuple[float, float]) -> np.ndarray | None:

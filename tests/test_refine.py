@@ -9,8 +9,9 @@ from reelprint.decode import frame_at, frames_between, grey_frames_between
 from reelprint.indexer import index_paths
 from reelprint.query import variants
 from reelprint.refine import CLOSE_PASS_MIN_NCC, refine_ahead, refine_stretch
+from reelprint.scores import MATCH_MIN_DETAIL
 from reelprint.screenshots import TRANSFORMS
-from reelprint.search import MATCH_MIN_DETAIL, Searcher
+from reelprint.search import Searcher
 from reelprint.synth import film_frames, shots_for, write_video
 from reelprint.verify import TemplateBank, detail_ncc, frame_grey
 

@@ -9,17 +9,13 @@ from reelprint.features import FRAME_DTYPE
 from reelprint.indexer import index_paths
 from reelprint.query import variants
 from reelprint.refine import Refined, could_hold, refine_stretch
+from reelprint.scores import MATCH_MIN_DETAIL, PERFECT_MIN_DETAIL, SURE_NCC, detail_needed, score
 from reelprint.search import (
-    MATCH_MIN_DETAIL,
     PALETTE_ROWS,
-    PERFECT_MIN_DETAIL,
-    SURE_NCC,
     Searcher,
     _Colours,
     _settled,
-    detail_needed,
     frame_cost,
-    score,
     search_files,
 )
 from reelprint.store import COLOUR_BYTES, Index, VideoRecord
@@ -86,6 +82,12 @@ def test_a_near_perfect_correlation_needs_less_fine_detail():
     assert detail_needed(0.5) == detail_needed(SURE_NCC) == MATCH_MIN_DETAIL
     assert detail_needed(1.0) == PERFECT_MIN_DETAIL < MATCH_MIN_DETAIL
     assert score(1.0, 1.0) == 1.0 and score(0.99, PERFECT_MIN_DETAIL) < 0
+
+
+def test_a_still_placed_as_a_small_picture_needs_a_higher_correlation():
+    # Titles on black from outside the library matched other titles so at 0.84-0.89.
+    assert score(0.9, 0.9) > 0 > score(0.9, 0.9, narrow=True)
+    assert 0 < score(0.97, 0.9, narrow=True) < score(0.97, 0.9)
 
 
 def test_the_decoding_budget_buys_fewer_frames_of_a_larger_video(index, library, monkeypatch):

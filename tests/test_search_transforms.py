@@ -10,10 +10,12 @@ import pytest
 
 from reelprint.decode import frame_at
 from reelprint.indexer import index_paths
+from reelprint.query import variants
 from reelprint.screenshots import TRANSFORMS, centre_crop_box, crop_centre
 from reelprint.search import Searcher
 from reelprint.store import Index
 from reelprint.synth import film_frames, shots_for, write_video
+from reelprint.verify import NARROW_SCALES, SCALES, TemplateBank, frame_grey
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +147,31 @@ def test_a_title_on_black_is_found_inside_black_bars(tmp_path, name):
     assert best.path == str(video) and best.span is not None and best.span[0] <= truth.t <= best.span[1]
     assert best.span[0] >= 4.9 and best.span[1] <= 6.1
     assert best.crop is None
+
+
+def test_a_title_on_black_cut_to_its_words_is_found(tmp_path):
+    # Cutting "bars" off a title card cuts its black picture: what is left of "IN 2026" is under
+    # 0.6 of the frame's width, smaller than any crop a still of a picture is taken to be.
+    size, fps = (320, 180), 24.0
+    frames = list(film_frames(shots_for(4, 51), fps, size)) + _title_card(size, fps) + \
+        list(film_frames(shots_for(4, 52), fps, size))
+    video = write_video(tmp_path / "lib" / "titled.mp4", frames, fps)
+    with Index.open(tmp_path / "i.db") as index:
+        index_paths(index, [tmp_path / "lib"])
+        truth = frame_at(video, 6.5, size=None)  # "IN 2026", 6-7 s
+        still = TRANSFORMS["bars_removed"](truth.image, np.random.default_rng(1))
+        assert 0.45 <= still.shape[1] / truth.image.shape[1] < 0.6
+        matches = Searcher(index).search_image(still)
+    assert matches and matches[0].path == str(video)
+    assert matches[0].span is not None and matches[0].span[0] <= truth.t <= matches[0].span[1]
+
+
+def test_only_a_still_with_black_edges_is_tried_smaller_than_a_crop(tmp_path):
+    size, fps = (320, 180), 24.0
+    title = _title_card(size, fps)[int(2.5 * fps)]  # "IN 2026"
+    picture = next(iter(film_frames(shots_for(2, 53), fps, size)))
+    words = TemplateBank(variants(TRANSFORMS["bars_removed"](title, np.random.default_rng(1))))
+    assert min(s for _, s, _ in words.templates) == NARROW_SCALES[0]
+    assert min(s for _, s, _ in TemplateBank(variants(picture)).templates) == SCALES[0]
+    found = words.align(frame_grey(title))
+    assert found.narrow and found.ncc > 0.95
