@@ -133,35 +133,38 @@ def _title_card(size: tuple[int, int], fps: float) -> list[np.ndarray]:
     return frames
 
 
-@pytest.mark.parametrize("name", ["letterbox", "pillarbox"])
-def test_a_title_on_black_is_found_inside_black_bars(tmp_path, name):
+@pytest.fixture(scope="module")
+def titled(tmp_path_factory: pytest.TempPathFactory):
+    """A film with a title card at 4-7 s ("A FILM", "BY NOBODY", "IN 2026"), indexed."""
+    root = tmp_path_factory.mktemp("titled")
     size, fps = (320, 180), 24.0
     frames = list(film_frames(shots_for(4, 51), fps, size)) + _title_card(size, fps) + \
         list(film_frames(shots_for(4, 52), fps, size))
-    video = write_video(tmp_path / "lib" / "titled.mp4", frames, fps)
-    with Index.open(tmp_path / "i.db") as index:
-        index_paths(index, [tmp_path / "lib"])
-        truth = frame_at(video, 5.6, size=None)  # "BY NOBODY", 5-6 s
-        still = TRANSFORMS[name](truth.image, np.random.default_rng(1))
-        best = Searcher(index).search_image(still)[0]
+    video = write_video(root / "lib" / "titled.mp4", frames, fps)
+    with Index.open(root / "i.db") as index:
+        index_paths(index, [root / "lib"])
+        yield video, Searcher(index)
+
+
+@pytest.mark.parametrize("name", ["letterbox", "pillarbox"])
+def test_a_title_on_black_is_found_inside_black_bars(titled, name):
+    video, searcher = titled
+    truth = frame_at(video, 5.6, size=None)  # "BY NOBODY", 5-6 s
+    still = TRANSFORMS[name](truth.image, np.random.default_rng(1))
+    best = searcher.search_image(still)[0]
     assert best.path == str(video) and best.span is not None and best.span[0] <= truth.t <= best.span[1]
     assert best.span[0] >= 4.9 and best.span[1] <= 6.1
     assert best.crop is None
 
 
-def test_a_title_on_black_cut_to_its_words_is_found(tmp_path):
+def test_a_title_on_black_cut_to_its_words_is_found(titled):
     # Cutting "bars" off a title card cuts its black picture: what is left of "IN 2026" is under
     # 0.6 of the frame's width, smaller than any crop a still of a picture is taken to be.
-    size, fps = (320, 180), 24.0
-    frames = list(film_frames(shots_for(4, 51), fps, size)) + _title_card(size, fps) + \
-        list(film_frames(shots_for(4, 52), fps, size))
-    video = write_video(tmp_path / "lib" / "titled.mp4", frames, fps)
-    with Index.open(tmp_path / "i.db") as index:
-        index_paths(index, [tmp_path / "lib"])
-        truth = frame_at(video, 6.5, size=None)  # "IN 2026", 6-7 s
-        still = TRANSFORMS["bars_removed"](truth.image, np.random.default_rng(1))
-        assert 0.45 <= still.shape[1] / truth.image.shape[1] < 0.6
-        matches = Searcher(index).search_image(still)
+    video, searcher = titled
+    truth = frame_at(video, 6.5, size=None)  # "IN 2026", 6-7 s
+    still = TRANSFORMS["bars_removed"](truth.image, np.random.default_rng(1))
+    assert 0.45 <= still.shape[1] / truth.image.shape[1] < 0.6
+    matches = searcher.search_image(still)
     assert matches and matches[0].path == str(video)
     assert matches[0].span is not None and matches[0].span[0] <= truth.t <= matches[0].span[1]
 
