@@ -88,7 +88,7 @@ class TemplateBank:
             narrow = NARROW_SCALES if max(v.black_margins) > 0 else NARROW_SCALES[:0]
             for s in np.concatenate([narrow, SCALES, wide]):
                 self.templates.append((i, float(s), grey(v.image, max(8, round(FRAME_WIDTH * s)))))
-                if _tenths(s):  # every other size
+                if _tenths(s):
                     self.coarse.append((i, float(s), grey(v.image, max(8, round(COARSE_WIDTH * s)))))
 
     def align(self, frame: np.ndarray, coarse: bool = False) -> Alignment:
@@ -117,6 +117,7 @@ class TemplateBank:
 
 
 def _tenths(scale: float) -> bool:
+    """Is `scale` a multiple of 0.1: every other size, the ones the coarse pass tries?"""
     return abs(scale * 10 - round(scale * 10)) < 1e-6
 
 
