@@ -1,8 +1,8 @@
 """What a moment's correlations with a still mean: is it a match, and how sure (`score`, 0..1).
 
 The evidence is the best placement's normalised cross-correlation of the whole picture and of its
-fine detail (`verify.py`); the thresholds below were set on the shared media's tuning half and
-checked on the other (bench/search_accuracy.py).
+fine detail (`verify.py`); each threshold below says on which of the shared media's stills
+(bench/search_accuracy.py) it was set.
 """
 
 from __future__ import annotations
