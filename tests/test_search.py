@@ -146,6 +146,23 @@ def test_a_static_camera_still_is_found_at_its_moment(tmp_path):
             assert abs(best.t - truth.t) <= 0.25, t
 
 
+def test_a_still_of_a_single_passing_frame_is_found(tmp_path):
+    """Something fast crosses a still shot in one frame, between the frames the first pass
+    compares every 0.1 s: its frame is compared too, or the still of it matches nothing."""
+    fps = 24.0
+    scene = next(film_frames([Shot(1.0, 9)], fps, (320, 180)))
+    frames = [scene.copy() for _ in range(int(6 * fps))]
+    passing = 40  # 1.667 s: the grid from the keyframe has frames 39 and 42
+    cv2.rectangle(frames[passing], (90, 20), (200, 170), (240, 200, 30), -1)
+    video = write_video(tmp_path / "lib" / "crossing.mp4", frames, fps, options={"g": "240"})
+    with Index.open(tmp_path / "i.db") as index:
+        index_paths(index, [tmp_path / "lib"])
+        truth = frame_at(video, passing / fps, size=None)
+        assert truth.image[90, 150].tolist() != scene[90, 150].tolist()
+        best = Searcher(index).search_image(truth.image)[0]
+        assert abs(best.t - truth.t) < 0.5 / fps
+
+
 def test_videos_whose_frames_cannot_hold_the_still_are_passed_over(tmp_path):
     """A portrait still has no place in a landscape film's frames: decoding them would be budget
     spent on a correlation of -1, so it goes to the portrait video."""
