@@ -25,7 +25,7 @@ from reelprint.borders import LetterboxCrop
 from reelprint.decode import grey_frames_between
 from reelprint.errors import DecodeError
 from reelprint.store import VideoRecord
-from reelprint.verify import COARSE_WIDTH, Alignment, TemplateBank, detail_ncc, frame_grey
+from reelprint.verify import COARSE_WIDTH, Alignment, TemplateBank, detail_ncc, frame_grey, inside
 
 # The first pass compares frames at least this far apart (every third frame at 25 fps) with
 # every other template size; the second pass every frame decoded this close to the best of them.
@@ -118,9 +118,12 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
     alignments = {i: bank.align(grey(i)) for i in near}
     details = {i: _detail(grey(i), a) for i, a in alignments.items()}
     best = max(alignments, key=lambda i: alignments[i].ncc + details[i])
+    found, detail = alignments[best], details[best]
+    if crop.is_empty and video.crop and not video.crop.is_empty:
+        found, detail = inside(grey(best), found, video.crop.box(*grey(best).shape[::-1]))
     lo, hi = _same_picture_run(grey, best, len(frames))
     span = (float(times[lo]), float(times[hi])) if times[hi] - times[lo] >= SPAN_MIN_S else None
-    return Refined(video.id, float(times[best]), alignments[best], span, distance, crop, details[best])
+    return Refined(video.id, float(times[best]), found, span, distance, crop, detail)
 
 
 def refine_ahead(stretches: Iterable[Stretch], bank: TemplateBank) -> Iterator[Refined | None]:

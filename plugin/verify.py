@@ -10,7 +10,7 @@ Where it peaks is the crop of the frame that the still shows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -57,6 +57,9 @@ CUT_HANDICAP = 0.02
 # smooth frame with a burned-in logo measured 0.49 unclipped, 0.77 clipped.
 DETAIL_SIGMA = 2.5
 DETAIL_CLIP_SHARE = 0.2
+# A placement with less than this many pixels of width or height inside a video's picture is
+# no evidence of it (`inside`).
+MIN_INSIDE_PX = 8
 # A template at most this many rows taller than the frame is trimmed to fit (rounding).
 FIT_SLACK_ROWS = 3
 
@@ -144,6 +147,22 @@ def detail_ncc(frame: np.ndarray, template: np.ndarray, box: tuple[int, int, int
     x, y, w, h = box
     a, b = _detail(frame[y:y + h, x:x + w]), _detail(template[:h, :w])
     return float((a * b).sum() / (np.sqrt((a * a).sum() * (b * b).sum()) + 1e-6))
+
+
+def inside(frame: np.ndarray, found: Alignment, region: tuple[int, int, int, int]) -> tuple[Alignment, float]:
+    """The placement's correlation and fine detail (`detail_ncc`) over its part inside `region`
+    (x, y, w, h) of `frame`: a video's picture without its bars. Bars in a still placed over
+    the video's own bars correlate with them whatever the picture: a pillarboxed still of a bare
+    wall matched a chair clip's barred frame at 0.936, its picture alone at 0.66 (bench seed 167)."""
+    x, y, w, h = found.box
+    rx, ry, rw, rh = region
+    x0, y0, x1, y1 = max(x, rx), max(y, ry), min(x + w, rx + rw), min(y + h, ry + rh)
+    part = None if found.template is None else found.template[y0 - y:y1 - y, x0 - x:x1 - x]
+    if part is None or min(x1 - x0, y1 - y0) < MIN_INSIDE_PX or float(part.std()) == 0.0:
+        return replace(found, ncc=-1.0), -1.0
+    box = (x0, y0, x1 - x0, y1 - y0)
+    ncc = float(cv2.matchTemplate(frame[y0:y1, x0:x1], part, cv2.TM_CCOEFF_NORMED)[0, 0])
+    return replace(found, ncc=ncc), detail_ncc(frame, part, box)
 
 
 def _detail(image: np.ndarray) -> np.ndarray:

@@ -9,10 +9,10 @@ from reelprint.decode import frame_at, frames_between, grey_frames_between
 from reelprint.indexer import index_paths
 from reelprint.query import variants
 from reelprint.refine import CLOSE_PASS_MIN_NCC, refine_ahead, refine_stretch
-from reelprint.scores import MATCH_MIN_DETAIL
+from reelprint.scores import MATCH_MIN_DETAIL, score
 from reelprint.screenshots import TRANSFORMS
 from reelprint.search import Searcher
-from reelprint.synth import film_frames, shots_for, write_video
+from reelprint.synth import Shot, film_frames, shots_for, write_video
 from reelprint.verify import TemplateBank, detail_ncc, frame_grey
 
 
@@ -118,3 +118,27 @@ def test_stretches_refined_side_by_side_come_back_in_order_as_one_at_a_time(clip
     next(results)
     results.close()
     assert asked == [0.0, 1.0]  # the one being looked at and the one running; nothing more was started
+
+
+def test_bars_in_a_still_are_no_evidence_of_a_video_with_bars(tmp_path, index):
+    """A pillarboxed still placed over a barred video's whole frame lines its bars up with the
+    video's: they correlate however unlike the pictures are, so only the picture counts."""
+    def faint(frame: np.ndarray, bars: int = 0) -> np.ndarray:
+        out = (128 + (frame.astype(np.float32) - 128) * 0.3).astype(np.uint8)
+        out[:, :bars], out[:, out.shape[1] - bars:] = 0, 0
+        return out
+
+    video = write_video(tmp_path / "barred.mp4", (faint(f, 22) for f in film_frames([Shot(4.0, 3)], 24.0, (320, 180))),
+                        24.0)
+    index_paths(index, [video])
+    record = next(iter(Searcher(index).videos.values()))
+    assert not record.crop.is_empty
+    stranger = faint(next(film_frames([Shot(1.0, 11)], 24.0, (320, 180))), 22)
+    own = frame_at(video, 2.0, size=None).image
+
+    def best(still: np.ndarray) -> float:
+        found = refine_stretch(record, 0.0, 4.0, TemplateBank(variants(still)), 0)
+        return score(found.alignment.ncc, found.detail, found.alignment.narrow)
+
+    assert best(stranger) < 0
+    assert best(own) > 0.8
