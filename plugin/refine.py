@@ -49,6 +49,9 @@ CLOSE_PASS_MIN_NCC = 0.7
 # Longest side of frames decoded: more than the comparison's FRAME_WIDTH, so the video's border
 # crop can be applied first.
 REFINE_SIZE = 160
+# The moments of a stretch are told apart in frames this wide or wider (TemplateBank.sharpen),
+# up to REFINE_SIZE, where the still has the pixels for it.
+SHARP_MIN_WIDTH = 120
 # A static shot: neighbouring frames whose whole-frame correlation with the best frame is at
 # least this show the same picture (consecutive frames of Chaplin's still shot and of a static
 # camera measured 0.9999-1.0; of Big Buck Bunny in motion 0.95); reported as `span` when it
@@ -83,6 +86,7 @@ class Refined:
     distance: int           # pHash distance of the still to the candidate stored frame
     crop: LetterboxCrop     # the part of the frame compared: the video's bars cut, or none
     detail: float           # correlation of the fine detail at the placement (verify.detail_ncc)
+    sharpness: float        # correlation plus fine detail in a wider frame (TemplateBank.sharpen)
 
 
 def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateBank, distance: int
@@ -104,11 +108,11 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
     crop, first = max(coarse, key=lambda k: coarse[k].ncc)
     top = coarse[crop, first].ncc
     if top < CLOSE_PASS_MIN_NCC:
-        return Refined(video.id, float(times[first]), coarse[crop, first], None, distance, crop, -1.0)
+        return Refined(video.id, float(times[first]), coarse[crop, first], None, distance, crop, -1.0, top - 1.0)
     # In a fade or a static shot many frames correlate within a hair of each other; the fine
     # detail tells the still's own frame (bench: a fade's best correlation was 0.6 s off).
-    centres = sorted((i for (form, i), a in coarse.items() if form == crop and a.ncc >= top - NEAR_BEST),
-                     key=lambda i: -coarse[crop, i].ncc)[:MAX_CENTRES]
+    tied = [i for (form, i), a in coarse.items() if form == crop and a.ncc >= top - NEAR_BEST]
+    centres = sorted(tied, key=lambda i: -coarse[crop, i].ncc)[:MAX_CENTRES]
 
     @functools.cache
     def grey(i: int) -> np.ndarray:
@@ -118,12 +122,45 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
     alignments = {i: bank.align(grey(i)) for i in near}
     details = {i: _detail(grey(i), a) for i, a in alignments.items()}
     best = max(alignments, key=lambda i: alignments[i].ncc + details[i])
+    sharpness = _sharpness(bank, [crop.apply(g) for _, g in frames], times, alignments, best, tied)
+    if sharpness:
+        best = max(sharpness, key=sharpness.get)
+        if best not in alignments:
+            alignments[best] = bank.align(grey(best))
+            details[best] = _detail(grey(best), alignments[best])
+    else:
+        sharpness = {best: alignments[best].ncc + details[best]}
     found, detail = alignments[best], details[best]
     if crop.is_empty and video.crop and not video.crop.is_empty:
         found, detail = inside(grey(best), found, video.crop.box(*grey(best).shape[::-1]))
+        sharpness[best] = found.ncc + detail  # nor in the wider frame
     lo, hi = _same_picture_run(grey, best, len(frames))
     span = (float(times[lo]), float(times[hi])) if times[hi] - times[lo] >= SPAN_MIN_S else None
-    return Refined(video.id, float(times[best]), found, span, distance, crop, detail)
+    return Refined(video.id, float(times[best]), found, span, distance, crop, detail, sharpness[best])
+
+
+def _sharpness(bank: TemplateBank, pictures: list[np.ndarray], times: np.ndarray, alignments: dict[int, Alignment],
+               best: int, tied: list[int]) -> dict[int, float]:
+    """Correlation plus fine detail of frames of the stretch in wider frames (`TemplateBank.sharpen`),
+    by index: those compared closely, each at its own placement; in a static shot (more frames
+    `tied` in the first pass than MAX_CENTRES) also all the tied ones and the frames around the
+    sharpest, at the best's placement, which a static camera's frames share. Empty when the
+    pictures or the still are too small for it."""
+    width = min(pictures[best].shape[1], bank.sharp_width(alignments[best]))
+    if width < SHARP_MIN_WIDTH:
+        return {}
+
+    def sharpen(i: int, found: Alignment) -> float:
+        return bank.sharpen(frame_grey(pictures[i], width), found)
+
+    out = {i: sharpen(i, a) for i, a in alignments.items()}
+    if len(tied) > MAX_CENTRES:
+        for i in tied:
+            out.setdefault(i, sharpen(i, alignments[best]))
+        sharpest = max(out, key=out.get)
+        for i in np.flatnonzero(np.abs(times - times[sharpest]) <= COARSE_GAP_S + 1e-6):
+            out.setdefault(int(i), sharpen(int(i), alignments[best]))
+    return out
 
 
 def refine_ahead(stretches: Iterable[Stretch], bank: TemplateBank) -> Iterator[Refined | None]:
@@ -171,8 +208,8 @@ def _forms(video: VideoRecord) -> list[LetterboxCrop]:
 
 
 def strength(r: Refined) -> float:
-    """How well a moment matches, for choosing among moments: correlation plus fine detail."""
-    return r.alignment.ncc + r.detail
+    """How well a moment matches, for choosing among a video's moments."""
+    return r.sharpness
 
 
 def _detail(grey: np.ndarray, found: Alignment) -> float:

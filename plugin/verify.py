@@ -60,6 +60,8 @@ DETAIL_CLIP_SHARE = 0.2
 # A placement with less than this many pixels of width or height inside a video's picture is
 # no evidence of it (`inside`).
 MIN_INSIDE_PX = 8
+# How far `TemplateBank.sharpen` looks around a placement, in its wider frame's pixels.
+SHARP_SLACK_PX = 2
 # A template at most this many rows taller than the frame is trimmed to fit (rounding).
 FIT_SLACK_ROWS = 3
 
@@ -85,6 +87,7 @@ class TemplateBank:
         self.variants = variants
         self.templates: list[tuple[int, float, np.ndarray]] = []
         self.coarse: list[tuple[int, float, np.ndarray]] = []
+        self._sharp: dict[tuple[int, float, int], np.ndarray | None] = {}
         for i, v in enumerate(variants):
             # Bars of a share m of the still's width leave the frame 1 - m of it.
             wide = WIDE_SCALES[WIDE_SCALES * (1 - v.black_margins[1]) <= 1.0 + WIDE_STEP]
@@ -109,6 +112,31 @@ class TemplateBank:
             if peak - self._handicap(i) > best.ncc - self._handicap(best.variant):
                 best = Alignment(float(peak), i, (x, y, tw, th), t, scale)
         return best
+
+    def sharp_width(self, found: Alignment) -> int:
+        """Widest frame `sharpen` can use for `found`: where its still is at its own size."""
+        return int(self.variants[found.variant].image.shape[1] / found.scale)
+
+    def sharpen(self, frame: np.ndarray, found: Alignment) -> float:
+        """Correlation plus fine detail of `found` placed again in `frame`, the same frame wider
+        than FRAME_WIDTH (`frame_grey`), within SHARP_SLACK_PX of where it was: a static camera's
+        moments that differ by a car correlate alike at FRAME_WIDTH, not here."""
+        fh, fw = frame.shape
+        variant = self.variants[found.variant]
+        key = (found.variant, found.scale, fw)
+        if key not in self._sharp:
+            self._sharp[key] = _fit(grey(variant.image, round(fw * found.scale)), fw, fh, variant.black_margins)
+        template, k = self._sharp[key], fw / FRAME_WIDTH
+        if template is None:
+            return -2.0
+        th, tw = template.shape
+        x0 = min(max(0, round(found.box[0] * k) - SHARP_SLACK_PX), fw - tw)
+        y0 = min(max(0, round(found.box[1] * k) - SHARP_SLACK_PX), fh - th)
+        if x0 < 0 or y0 < 0:
+            return -2.0
+        window = frame[y0:y0 + th + 2 * SHARP_SLACK_PX, x0:x0 + tw + 2 * SHARP_SLACK_PX]
+        _, peak, _, (x, y) = cv2.minMaxLoc(cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED))
+        return float(peak) + detail_ncc(frame, template, (x0 + x, y0 + y, tw, th))
 
     def holds_any(self, fw: int, fh: int) -> bool:
         """Can any coarse template be placed in a frame of fw x fh (else `align` finds -1)?"""

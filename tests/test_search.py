@@ -10,10 +10,12 @@ from reelprint.indexer import index_paths
 from reelprint.query import variants
 from reelprint.refine import Refined, could_hold, refine_stretch
 from reelprint.scores import MATCH_MIN_DETAIL, PERFECT_MIN_DETAIL, SURE_NCC, detail_needed, score
+from reelprint.screenshots import TRANSFORMS
 from reelprint.search import (
     PALETTE_ROWS,
     Searcher,
     _Colours,
+    _doubtful,
     _settled,
     frame_cost,
     search_files,
@@ -107,12 +109,13 @@ def test_the_decoding_budget_buys_fewer_frames_of_a_larger_video(index, library,
     assert sum(costs[:-1]) < 150 * (1 + search.DOUBT_EXTRA) <= sum(costs) + 1e-6
 
 
+def moment(video_id: int, t: float, ncc: float) -> Refined:
+    return Refined(video_id, t, Alignment(ncc, 0, (0, 0, 96, 54)), None, 2, LetterboxCrop(), 0.9, ncc + 0.9)
+
+
 def test_a_static_camera_is_not_settled_on_a_moment_its_other_moments_nearly_match():
     # Correlations measured on car-detection.mp4 (bench seed 53): a still of 8.88 s first met
     # 19.2 s at 0.991 and two other moments of the street at 0.93-0.94; its own frame was 0.999.
-    def moment(video_id: int, t: float, ncc: float) -> Refined:
-        return Refined(video_id, t, Alignment(ncc, 0, (0, 0, 96, 54)), None, 2, LetterboxCrop(), 0.9)
-
     street = [moment(7, 19.2, 0.991), moment(7, 1.84, 0.932), moment(7, 25.04, 0.938)]
     assert not _settled(street)
     assert not _settled([*street, moment(7, 8.88, 0.999)])  # 19.2 s is within 0.1 of it
@@ -123,6 +126,17 @@ def test_a_static_camera_is_not_settled_on_a_moment_its_other_moments_nearly_mat
     # film's shot carrying on), settle it.
     assert _settled([moment(7, 19.2, 0.991), moment(3, 1.84, 0.932), moment(4, 25.04, 0.938)])
     assert _settled([moment(7, 19.2, 0.991), moment(7, 16.0, 0.932), moment(7, 22.5, 0.938)])
+
+
+def test_a_sure_moment_its_own_video_nearly_matches_elsewhere_is_doubtful():
+    # The bottle clip (bench seed 181): 6.4 s at 0.988 and 28.79 s at 0.976 when the budget ran
+    # out; the still's own frame, 12.5 s, was in the next stretch.
+    assert _doubtful([moment(5, 6.4, 0.988), moment(5, 28.79, 0.976)])
+    assert not _doubtful([moment(5, 6.4, 0.988), moment(5, 28.79, 0.85)])
+    assert not _doubtful([moment(5, 6.4, 0.988), moment(3, 28.79, 0.976)])
+    assert not _doubtful([moment(5, 6.4, 0.988), moment(5, 8.4, 0.976)])  # the same shot carrying on
+    assert _doubtful([moment(5, 6.4, 0.9)])  # a match, not a sure one
+    assert not _doubtful([moment(5, 6.4, 0.8)])  # no match: nothing to be doubtful of
 
 
 def test_a_static_camera_still_is_found_at_its_moment(tmp_path):
@@ -161,6 +175,29 @@ def test_a_still_of_a_single_passing_frame_is_found(tmp_path):
         assert truth.image[90, 150].tolist() != scene[90, 150].tolist()
         best = Searcher(index).search_image(truth.image)[0]
         assert abs(best.t - truth.t) < 0.5 / fps
+
+
+def test_a_crop_of_a_static_camera_is_found_at_its_frame(tmp_path):
+    """Small cars crossing a still street: frames a step apart differ by a few pixels, which a
+    crop of one, compared 96 pixels wide, does not tell apart; the wider comparison does."""
+    w, h, fps = 320, 180, 12.0
+    street = next(film_frames([Shot(1.0, 4)], fps, (w, h)))
+    frames = []
+    for i in range(int(12 * fps)):
+        t, frame = i / fps, street.copy()
+        for lane, period in enumerate((7.0, 11.0, 17.0)):
+            x = int(((t + 2.3 * lane) % period) / period * (w + 20)) - 10
+            cv2.rectangle(frame, (x, 50 + 30 * lane), (x + 6, 54 + 30 * lane), (250, 60 * lane, 40), -1)
+        frames.append(frame)
+    video = write_video(tmp_path / "lib" / "street.mp4", frames, fps, options={"g": "24"})
+    rng = np.random.default_rng(0)
+    with Index.open(tmp_path / "i.db") as index:
+        index_paths(index, [tmp_path / "lib"])
+        searcher = Searcher(index)
+        for t in (3.0, 7.5, 10.0):
+            truth = frame_at(video, t, size=None)
+            best = searcher.search_image(TRANSFORMS["crop_centre80"](truth.image, rng))[0]
+            assert abs(best.t - truth.t) < 0.5 / fps, t
 
 
 def test_videos_whose_frames_cannot_hold_the_still_are_passed_over(tmp_path):
