@@ -8,6 +8,10 @@ frames no other frame refers to on the way from the keyframe to the stretch
 too decoded 1.3x less, but a still of a skipped frame then had to be pinned to it afterwards by
 decoding its GOP again, which cost more than it saved in a 1080p library (bench/search_1080p.py:
 median 1955 ms a search with pinning, 1728 ms without).
+
+The comparison runs in three passes: a glance at every 0.1 s and at any frame unlike those (64
+px wide), a close look around the best (96 px), and the moments of the close look, or of a
+static shot all the tied ones, told apart in wider frames (`TemplateBank.sharpen`, up to 160 px).
 """
 
 from __future__ import annotations

@@ -60,6 +60,8 @@ DETAIL_CLIP_SHARE = 0.2
 # A placement with less than this many pixels of width or height inside a video's picture is
 # no evidence of it (`inside`).
 MIN_INSIDE_PX = 8
+# Standard deviation (grey levels) under which a patch of a frame is flat: no placement (`_peak`).
+FLAT_STD = 0.5
 # How far `TemplateBank.sharpen` looks around a placement, in its wider frame's pixels.
 SHARP_SLACK_PX = 2
 # A template at most this many rows taller than the frame is trimmed to fit (rounding).
@@ -107,8 +109,7 @@ class TemplateBank:
             if t is None:
                 continue
             th, tw = t.shape
-            result = cv2.matchTemplate(frame, t, cv2.TM_CCOEFF_NORMED)
-            _, peak, _, (x, y) = cv2.minMaxLoc(result)
+            peak, (x, y) = _peak(frame, t)
             if peak - self._handicap(i) > best.ncc - self._handicap(best.variant):
                 best = Alignment(float(peak), i, (x, y, tw, th), t, scale)
         return best
@@ -135,7 +136,7 @@ class TemplateBank:
         if x0 < 0 or y0 < 0:
             return -2.0
         window = frame[y0:y0 + th + 2 * SHARP_SLACK_PX, x0:x0 + tw + 2 * SHARP_SLACK_PX]
-        _, peak, _, (x, y) = cv2.minMaxLoc(cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED))
+        peak, (x, y) = _peak(window, template)
         return float(peak) + detail_ncc(frame, template, (x0 + x, y0 + y, tw, th))
 
     def holds_any(self, fw: int, fh: int) -> bool:
@@ -145,6 +146,23 @@ class TemplateBank:
     def _handicap(self, variant: int) -> float:
         """A hypothesis that drops part of the still wins only when clearly better."""
         return CUT_HANDICAP if self.variants[variant].bottom_cut else 0.0
+
+
+def _peak(frame: np.ndarray, template: np.ndarray) -> tuple[float, tuple[int, int]]:
+    """Best correlation of `template` over `frame` and where, (x, y). A flat patch of the frame
+    (a black one) correlates 1.0 with any template in OpenCV, so where the peak is one, such
+    patches are ruled out: a title on black "matched" the Sintel trailer's black at 1.0."""
+    result = cv2.matchTemplate(frame, template, cv2.TM_CCOEFF_NORMED)
+    _, peak, _, (x, y) = cv2.minMaxLoc(result)
+    th, tw = template.shape
+    if float(frame[y:y + th, x:x + tw].std()) >= FLAT_STD:
+        return float(peak), (x, y)
+    mean = cv2.blur(frame, (tw, th), anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+    square = cv2.blur(frame * frame, (tw, th), anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+    variance = (square - mean * mean)[:result.shape[0], :result.shape[1]]
+    result[variance < FLAT_STD ** 2] = -1.0
+    _, peak, _, (x, y) = cv2.minMaxLoc(result)
+    return float(peak), (x, y)
 
 
 def _tenths(scale: float) -> bool:
@@ -189,7 +207,7 @@ def inside(frame: np.ndarray, found: Alignment, region: tuple[int, int, int, int
     if part is None or min(x1 - x0, y1 - y0) < MIN_INSIDE_PX or float(part.std()) == 0.0:
         return replace(found, ncc=-1.0), -1.0
     box = (x0, y0, x1 - x0, y1 - y0)
-    ncc = float(cv2.matchTemplate(frame[y0:y1, x0:x1], part, cv2.TM_CCOEFF_NORMED)[0, 0])
+    ncc = _peak(frame[y0:y1, x0:x1], part)[0]
     return replace(found, ncc=ncc), detail_ncc(frame, part, box)
 
 

@@ -13,7 +13,7 @@ from reelprint.scores import MATCH_MIN_DETAIL, score
 from reelprint.screenshots import TRANSFORMS
 from reelprint.search import Searcher
 from reelprint.synth import Shot, film_frames, shots_for, write_video
-from reelprint.verify import TemplateBank, detail_ncc, frame_grey
+from reelprint.verify import TemplateBank, _peak, detail_ncc, frame_grey
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +142,17 @@ def test_bars_in_a_still_are_no_evidence_of_a_video_with_bars(tmp_path, index):
 
     assert best(stranger) < 0
     assert best(own) > 0.8
+
+
+
+def test_a_black_patch_of_a_frame_is_no_placement():
+    """OpenCV's normalised correlation over a patch of pure black is rounding noise, clamped to
+    1.0 for a title (a bright line on black): a title 'matched' the Sintel trailer's black so."""
+    frame = (np.random.default_rng(0).random((41, 96)) * 50).astype(np.float32)
+    frame[15:, 30:] = 0.0
+    title = np.zeros((14, 43), np.float32)
+    title[6:8, 10:30] = 40.0
+    assert cv2.minMaxLoc(cv2.matchTemplate(frame, title, cv2.TM_CCOEFF_NORMED))[1] > 0.99
+    peak, (x, y) = _peak(frame, title)
+    assert peak < 0.5
+    assert frame[y:y + 14, x:x + 43].std() > 1
