@@ -56,6 +56,9 @@ REFINE_SIZE = 160
 # The moments of a stretch are told apart in frames this wide or wider (TemplateBank.sharpen),
 # up to REFINE_SIZE, where the still has the pixels for it.
 SHARP_MIN_WIDTH = 120
+# ...by correlation, and the fine detail too for the few that correlate best there: a static
+# stretch has a hundred frames tied, and the detail doubles a frame's cost.
+SHARP_FINALISTS = 4
 # A static shot: neighbouring frames whose whole-frame correlation with the best frame is at
 # least this show the same picture (consecutive frames of Chaplin's still shot and of a static
 # camera measured 0.9999-1.0; of Big Buck Bunny in motion 0.95); reported as `span` when it
@@ -145,26 +148,28 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
 
 def _sharpness(bank: TemplateBank, pictures: list[np.ndarray], times: np.ndarray, alignments: dict[int, Alignment],
                best: int, tied: list[int]) -> dict[int, float]:
-    """Correlation plus fine detail of frames of the stretch in wider frames (`TemplateBank.sharpen`),
-    by index: those compared closely, each at its own placement; in a static shot (more frames
-    `tied` in the first pass than MAX_CENTRES) also all the tied ones and the frames around the
-    sharpest, at the best's placement, which a static camera's frames share. Empty when the
-    pictures or the still are too small for it."""
+    """Correlation plus fine detail in wider frames (`TemplateBank.sharpen`) of the frames of a
+    stretch that correlate best there, by index. Looked at: those compared closely, each at its
+    own placement; in a static shot (more frames `tied` in the first pass than MAX_CENTRES) also
+    the tied ones and the frames around the best of them, at the best's placement, which a static
+    camera's frames share. Empty when the pictures or the still are too small for it."""
     width = min(pictures[best].shape[1], bank.sharp_width(alignments[best]))
     if width < SHARP_MIN_WIDTH:
         return {}
+    placed = dict(alignments)
 
-    def sharpen(i: int, found: Alignment) -> float:
-        return bank.sharpen(frame_grey(pictures[i], width), found)
+    def sharpen(i: int, detail: bool = False) -> float:
+        return bank.sharpen(frame_grey(pictures[i], width), placed[i], detail)
 
-    out = {i: sharpen(i, a) for i, a in alignments.items()}
     if len(tied) > MAX_CENTRES:
-        for i in tied:
-            out.setdefault(i, sharpen(i, alignments[best]))
-        sharpest = max(out, key=out.get)
-        for i in np.flatnonzero(np.abs(times - times[sharpest]) <= COARSE_GAP_S + 1e-6):
-            out.setdefault(int(i), sharpen(int(i), alignments[best]))
-    return out
+        placed.update({i: alignments[best] for i in tied if i not in alignments})
+    ncc = {i: sharpen(i) for i in placed}
+    if len(tied) > MAX_CENTRES:
+        sharpest = max(ncc, key=ncc.get)
+        around = np.flatnonzero(np.abs(times - times[sharpest]) <= COARSE_GAP_S + 1e-6)
+        placed.update({int(i): alignments[best] for i in around if int(i) not in placed})
+        ncc.update({i: sharpen(i) for i in placed if i not in ncc})
+    return {i: sharpen(i, detail=True) for i in sorted(ncc, key=ncc.get, reverse=True)[:SHARP_FINALISTS]}
 
 
 def refine_ahead(stretches: Iterable[Stretch], bank: TemplateBank) -> Iterator[Refined | None]:

@@ -118,10 +118,10 @@ class TemplateBank:
         """Widest frame `sharpen` can use for `found`: where its still is at its own size."""
         return int(self.variants[found.variant].image.shape[1] / found.scale)
 
-    def sharpen(self, frame: np.ndarray, found: Alignment) -> float:
-        """Correlation plus fine detail of `found` placed again in `frame`, the same frame wider
-        than FRAME_WIDTH (`frame_grey`), within SHARP_SLACK_PX of where it was: a static camera's
-        moments that differ by a car correlate alike at FRAME_WIDTH, not here."""
+    def sharpen(self, frame: np.ndarray, found: Alignment, detail: bool = False) -> float:
+        """Correlation (plus fine detail, with `detail`) of `found` placed again in `frame`, the
+        same frame wider than FRAME_WIDTH (`frame_grey`), within SHARP_SLACK_PX of where it was:
+        a static camera's moments that differ by a car correlate alike at FRAME_WIDTH, not here."""
         fh, fw = frame.shape
         variant = self.variants[found.variant]
         key = (found.variant, found.scale, fw)
@@ -137,7 +137,7 @@ class TemplateBank:
             return -2.0
         window = frame[y0:y0 + th + 2 * SHARP_SLACK_PX, x0:x0 + tw + 2 * SHARP_SLACK_PX]
         peak, (x, y) = _peak(window, template)
-        return float(peak) + detail_ncc(frame, template, (x0 + x, y0 + y, tw, th))
+        return peak + (detail_ncc(frame, template, (x0 + x, y0 + y, tw, th)) if detail else 0.0)
 
     def holds_any(self, fw: int, fh: int) -> bool:
         """Can any coarse template be placed in a frame of fw x fh (else `align` finds -1)?"""
@@ -215,7 +215,11 @@ def _detail(image: np.ndarray) -> np.ndarray:
     """The image minus its blur, its strongest DETAIL_CLIP_SHARE clipped: the edges of a burned-in
     logo or subtitle are the strongest of a smooth picture and would outweigh all the rest."""
     d = image - cv2.GaussianBlur(image, (0, 0), DETAIL_SIGMA)
-    limit = np.percentile(np.abs(d), 100 * (1 - DETAIL_CLIP_SHARE))
+    # np.partition, not np.percentile: 0.01 ms instead of 0.11 for a 128x72 image (measured),
+    # and this runs for every frame compared closely.
+    magnitude = np.abs(d).ravel()
+    k = round((magnitude.size - 1) * (1 - DETAIL_CLIP_SHARE))
+    limit = np.partition(magnitude, k)[k]
     d = np.clip(d, -limit, limit)
     return d - d.mean()
 
