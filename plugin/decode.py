@@ -41,9 +41,10 @@ LUMA_FIRST_FORMATS = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "y
 FULL_RANGE = 2
 _LIMITED_TO_FULL = np.clip((np.arange(256) - 16) * 255 / 219 + 0.5, 0, 255).astype(np.uint8)
 
-# The index stores times to the millisecond: a time read back from it may be up to half a
-# millisecond before the frame's own pts.
-TIME_TOLERANCE_S = 0.0005
+# The index stores times to the millisecond, and search holds them as float32 (a 5-hour film's
+# last times to a millisecond too): a time read back may be up to 1.5 ms from the frame's own
+# pts, either way. Frames are 8 ms or more apart.
+TIME_TOLERANCE_S = 0.002
 
 
 @dataclass(frozen=True)
@@ -173,14 +174,17 @@ def _decode_from(path: Path, start: float, size: int | None, references_before: 
 
 def _packets_from(container: av.container.InputContainer, stream: av.video.stream.VideoStream,
                   start: float) -> Iterator[av.Packet]:
-    """The stream's packets from the last keyframe at or before `start`. A container with an
-    index (mp4, mkv) seeks there at once; a transport stream's seek lands near the time, after it
-    as often as not and between keyframes, so it backs off until a keyframe comes at or before
-    `start` (before this, the frames of a .ts after its first GOP could not be reached at all)."""
+    """The stream's packets from the last keyframe at or before `start`, or up to TIME_TOLERANCE_S
+    after it: a stored keyframe's time read back may fall just before the keyframe, and seeking
+    there decoded the whole GOP before it on the way (1.2 s of 1080p from a stored keyframe: 716
+    ms, against 196 ms from the keyframe). A container with an index (mp4, mkv) seeks there at
+    once; a transport stream's seek lands near the time, after it as often as not and between
+    keyframes, so it backs off until a keyframe comes at or before `start` (before this, the
+    frames of a .ts after its first GOP could not be reached at all)."""
     if start <= 0 or not stream.time_base:
         yield from container.demux(stream)
         return
-    clock, back = StreamClock(stream), 0.0
+    clock, back = StreamClock(stream), -TIME_TOLERANCE_S
     while True:
         target = max(0.0, start - back)
         _seek(container, stream, target)

@@ -101,9 +101,7 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
     """The frame of `video` between `start` and `end` that best matches the still, or None when
     the stretch cannot be decoded."""
     try:
-        # Stored times are float32 seconds: start a millisecond early to keep the keyframe.
-        frames = list(grey_frames_between(video.path, start - 0.001, end, size=REFINE_SIZE,
-                                          references_before=start - 0.001))
+        frames = list(grey_frames_between(video.path, start, end, size=REFINE_SIZE, references_before=start))
     except DecodeError:
         return None
     if not frames:

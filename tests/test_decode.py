@@ -2,7 +2,7 @@ import av
 import numpy as np
 import pytest
 
-from reelprint.decode import frame_at, frames_between, probe
+from reelprint.decode import _decode_from, frame_at, frames_between, probe
 from reelprint.errors import DecodeError
 from reelprint.features import EVIDENCE_MIN_QUALITY, image_features
 from reelprint.h264 import is_intra, nal_length_size
@@ -169,3 +169,14 @@ def test_a_dark_cut_inside_a_gop_gets_a_frame_where_the_shot_has_faded_in(tmp_pa
     assert len(sampled) == 3
     assert 1.0 <= sampled[2].t - plain[1] <= 1.0 + 2 / fps
     assert image_features(sampled[2].image)[0]["quality"] >= EVIDENCE_MIN_QUALITY
+
+
+def test_decoding_from_a_stored_keyframe_time_starts_at_that_keyframe(tmp_path):
+    # The index keeps times to the millisecond: 1/3 s is read back as 0.333, just before the
+    # keyframe. Seeking there decoded the whole GOP before it first.
+    path = write_video(tmp_path / "gops.mp4", film_frames(shots_for(2, seed=3), 30, (64, 48)), 30,
+                       options={"x264-params": "keyint=10:min-keyint=10:scenecut=0"})
+    for stored in (0.333, 0.667, 1.0):
+        first_t, first, _ = next(_decode_from(path, stored, None))
+        assert first.key_frame and first_t == pytest.approx(stored, abs=1e-3)
+        assert frame_at(path, stored).t == pytest.approx(stored, abs=1e-3)
