@@ -7,7 +7,7 @@ from reelprint.borders import LetterboxCrop
 from reelprint.decode import frame_at
 from reelprint.features import FRAME_DTYPE
 from reelprint.indexer import index_paths
-from reelprint.query import variants
+from reelprint.query import WORKING_SIDE, variants
 from reelprint.refine import Refined, could_hold, refine_stretch
 from reelprint.scores import MATCH_MIN_DETAIL, PERFECT_MIN_DETAIL, SURE_NCC, detail_needed, score
 from reelprint.screenshots import TRANSFORMS
@@ -218,3 +218,12 @@ def test_videos_whose_frames_cannot_hold_the_still_are_passed_over(tmp_path):
         assert refine_stretch(wide_video, 0.0, 2.0, portrait, 0).alignment.ncc == -1.0
         stretches, _ = searcher._candidates([v.features for v in portrait.variants], portrait)
         assert stretches and {video_id for video_id, *_ in stretches} == {tall_video.id}
+
+
+def test_a_4k_screenshot_is_searched_at_working_size(index, library):
+    index_paths(index, [library])
+    frame = frame_at(library / "alpha.mp4", 5.0, size=None)
+    huge = cv2.resize(frame.image, (3840, 2160), interpolation=cv2.INTER_CUBIC)
+    assert all(max(v.image.shape[:2]) <= WORKING_SIDE for v in variants(huge))
+    best = Searcher(index).search_image(huge)[0]
+    assert best.path == str(library / "alpha.mp4") and abs(best.t - frame.t) < 0.05
