@@ -20,7 +20,7 @@ import functools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -29,7 +29,7 @@ from reelprint.borders import LetterboxCrop
 from reelprint.decode import grey_frames_between
 from reelprint.errors import DecodeError
 from reelprint.store import VideoRecord
-from reelprint.verify import COARSE_WIDTH, Alignment, TemplateBank, detail_ncc, frame_grey, inside
+from reelprint.verify import COARSE_WIDTH, Alignment, TemplateBank, detail_ncc, frame_grey, inside, without_a_corner
 
 # The first pass compares frames at least this far apart (every third frame at 25 fps) with
 # every other template size; the second pass every frame decoded this close to the best of them.
@@ -136,6 +136,9 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
     else:
         sharpness = {best: alignments[best].ncc + details[best]}
     found, detail = alignments[best], details[best]
+    cornerless = without_a_corner(grey(best), found)
+    if sum(cornerless) > found.ncc + detail:
+        found, detail = replace(found, ncc=cornerless[0]), cornerless[1]
     if crop.is_empty and video.crop and not video.crop.is_empty:
         found, detail = inside(grey(best), found, video.crop.box(*grey(best).shape[::-1]))
         sharpness[best] = found.ncc + detail  # nor in the wider frame

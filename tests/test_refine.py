@@ -9,11 +9,11 @@ from reelprint.decode import frame_at, frames_between, grey_frames_between
 from reelprint.indexer import index_paths
 from reelprint.query import variants
 from reelprint.refine import CLOSE_PASS_MIN_NCC, refine_ahead, refine_stretch
-from reelprint.scores import MATCH_MIN_DETAIL, score
-from reelprint.screenshots import TRANSFORMS
+from reelprint.scores import MATCH_MIN_DETAIL, MATCH_MIN_NCC, SURE_NCC, score
+from reelprint.screenshots import TRANSFORMS, logo
 from reelprint.search import Searcher
 from reelprint.synth import Shot, film_frames, shots_for, write_video
-from reelprint.verify import TemplateBank, _peak, detail_ncc, frame_grey
+from reelprint.verify import TemplateBank, _peak, detail_ncc, frame_grey, without_a_corner
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +156,30 @@ def test_a_black_patch_of_a_frame_is_no_placement():
     peak, (x, y) = _peak(frame, title)
     assert peak < 0.5
     assert frame[y:y + 14, x:x + 43].std() > 1
+
+
+def _smooth_picture(seed: int) -> np.ndarray:
+    """A dim picture with little in it but broad shading, like an empty car park."""
+    rng = np.random.default_rng(seed)
+    shading = cv2.GaussianBlur(rng.normal(0, 1, (180, 320)).astype(np.float32), (0, 0), 12)
+    shading = (shading - shading.min()) / (shading.max() - shading.min())
+    grey = (90 + 60 * shading + rng.normal(0, 2, shading.shape)).clip(0, 255).astype(np.uint8)
+    return np.dstack([grey] * 3)
+
+
+def test_a_logo_in_a_corner_of_a_smooth_picture_is_left_out():
+    frame, other = frame_grey(_smooth_picture(5)), frame_grey(_smooth_picture(6))
+    bank = TemplateBank(variants(logo(_smooth_picture(5), np.random.default_rng(0))))
+    found = bank.align(frame)
+    assert found.ncc < MATCH_MIN_NCC  # the logo outweighs the rest of the picture
+    ncc, detail = without_a_corner(frame, found)
+    assert ncc > SURE_NCC and detail > MATCH_MIN_DETAIL
+    assert without_a_corner(other, bank.align(other))[0] < MATCH_MIN_NCC
+
+
+def test_a_still_with_a_logo_over_a_smooth_shot_is_a_match(index, tmp_path):
+    video = write_video(tmp_path / "car_park.mp4", [_smooth_picture(5)] * 48, 24.0)
+    index_paths(index, [video])
+    still = logo(frame_at(video, 1.0, size=None).image, np.random.default_rng(0))
+    found = refine_stretch(index.videos()[0], 0.0, 2.0, TemplateBank(variants(still)), 0)
+    assert score(found.alignment.ncc, found.detail, found.alignment.narrow) > 0.5
