@@ -195,8 +195,7 @@ def detail_ncc(frame: np.ndarray, template: np.ndarray, box: tuple[int, int, int
     `frame` at `box`: smooth pictures (sky, a wall, a dim title) correlate with many others,
     their edges do not."""
     x, y, w, h = box
-    a, b = _detail(frame[y:y + h, x:x + w]), _detail(template[:h, :w])
-    return float((a * b).sum() / (np.sqrt((a * a).sum() * (b * b).sum()) + 1e-6))
+    return _correlation(_detail(frame[y:y + h, x:x + w]), _detail(template[:h, :w]))
 
 
 def inside(frame: np.ndarray, found: Alignment, region: tuple[int, int, int, int]) -> tuple[Alignment, float]:
@@ -247,13 +246,12 @@ def without_a_corner(frame: np.ndarray, found: Alignment) -> tuple[float, float]
     for cx, cy in ((0, 0), (w - cw, 0), (0, h - ch), (w - cw, h - ch)):
         keep = np.ones((h, w), bool)
         keep[cy:cy + ch, cx:cx + cw] = False
-        masks.append((_masked_ncc(a, b, keep), keep))
+        masks.append((_correlation(a[keep], b[keep]), keep))
     ncc, keep = max(masks, key=lambda m: m[0])
-    return ncc, _masked_ncc(_detail(a), _detail(b), keep)
+    return ncc, _correlation(_detail(a)[keep], _detail(b)[keep])
 
 
-def _masked_ncc(a: np.ndarray, b: np.ndarray, keep: np.ndarray) -> float:
-    """Normalised correlation of `a` and `b` over the pixels `keep` marks."""
-    a, b = a[keep], b[keep]
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Normalised correlation of two same-shaped arrays."""
     a, b = a - a.mean(), b - b.mean()
     return float((a * b).sum() / (np.sqrt((a * a).sum() * (b * b).sum()) + 1e-6))
