@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import cv2
 import numpy as np
 from PIL import Image
@@ -17,6 +19,7 @@ from reelprint.search import (
     _Colours,
     _doubtful,
     _settled,
+    best_of_each_video,
     frame_cost,
     search_files,
 )
@@ -137,6 +140,22 @@ def test_a_sure_moment_its_own_video_nearly_matches_elsewhere_is_doubtful():
     assert not _doubtful([moment(5, 6.4, 0.988), moment(5, 8.4, 0.976)])  # the same shot carrying on
     assert _doubtful([moment(5, 6.4, 0.9)])  # a match, not a sure one
     assert not _doubtful([moment(5, 6.4, 0.8)])  # no match: nothing to be doubtful of
+
+
+def test_a_video_is_represented_by_a_moment_that_matches_before_a_sharper_one_that_does_not():
+    # NASA's rocket clip (bench seed 199): the still's own frame, smoke recompressed, at
+    # correlation 0.999 and fine detail 0.59 (sharpness 1.0); a title-sized placement in
+    # another stretch at 0.771 and 0.53, but sharpness 1.16.
+    right = replace(moment(4, 46.81, 0.999), detail=0.59, sharpness=1.0)
+    small = replace(moment(4, 44.71, 0.771), detail=0.53, sharpness=1.164)
+    other = replace(moment(9, 3.0, 0.9), detail=0.7, sharpness=1.6)
+    assert score(right.alignment.ncc, right.detail) > 0 > score(small.alignment.ncc, small.detail)
+    best = best_of_each_video([small, other, right])
+    assert [(r.video_id, r.t) for r in best] == [(9, 3.0), (4, 46.81)]
+    # Among moments that all match, or none, the sharper one stands for its video.
+    sharper = replace(right, t=47.16, sharpness=1.01)
+    assert best_of_each_video([right, sharper])[0].t == 47.16
+    assert best_of_each_video([small, replace(small, t=40.0, sharpness=1.2)])[0].t == 40.0
 
 
 def test_a_static_camera_still_is_found_at_its_moment(tmp_path):
