@@ -91,6 +91,11 @@ REFINE_AFTER_S = 10.0
 # 300k took 190 ms a search, as long as the rest of the ranking; 30k and the scan for the
 # dominant colour over all, 33 ms (random palettes, measured here).
 PALETTE_ROWS = 30_000
+# A still is searched when its contrast (`features` quality) is at least this, below the
+# index's EVIDENCE_MIN_QUALITY: recompression, cropping and grading take contrast away. A bare
+# wall's frame at quality 12 came out at 9-11 as WebP and as a centre crop, and was declined
+# (doorknob-hd-no-bar.mp4, bench/search_accuracy.py). A black frame stays under it (0-2).
+QUERY_MIN_QUALITY = 8
 # Report `crop` when the still covers less than this share of the frame's area.
 CROP_MAX_AREA = 0.95
 
@@ -148,7 +153,7 @@ class Searcher:
     def search_image(self, image: np.ndarray, top: int = 5) -> list[Match]:
         hypotheses = variants(image)
         features = [v.features for v in hypotheses]
-        if features[0]["quality"] < EVIDENCE_MIN_QUALITY or not len(self.hashes):
+        if features[0]["quality"] < QUERY_MIN_QUALITY or not len(self.hashes):
             return []
         bank = TemplateBank(hypotheses)
         refined: list[Refined] = []
@@ -338,19 +343,24 @@ def _score(r: Refined) -> float:
 
 
 def _doubtful(refined: list[Refined]) -> bool:
-    """Would the best moment so far be a match, but not a sure one, or a sure one its own video's
-    other moments nearly match (a static camera's, whose stretches the budget may not all reach:
-    the bottle clip's still at 12.50 s was in its fifth, bench seed 181)?"""
+    """Would the best moment so far be a match, but not a sure one; or does it correlate as a sure
+    one would but lack the fine detail (a bare wall's neighbouring frame, 0.986 with detail 0.47:
+    its own frame was in the next stretch); or is it a sure one its own video's other moments
+    nearly match (a static camera's, whose stretches the budget may not all reach: the bottle
+    clip's still at 12.50 s was in its fifth, bench seed 181)?"""
     if not refined:
         return False
     best = max(refined, key=lambda r: r.alignment.ncc)
-    return best.alignment.ncc >= MATCH_MIN_NCC and (best.alignment.ncc < SURE_NCC or not _ahead_of_own(refined, best))
+    return best.alignment.ncc >= MATCH_MIN_NCC and (
+        best.alignment.ncc < SURE_NCC or _score(best) < 0 or not _ahead_of_own(refined, best))
 
 
 def _settled(refined: list[Refined]) -> bool:
-    """Is the best moment so far sure, and clearly ahead of enough other moments?"""
+    """Is the best moment so far sure, a match (not only by correlation: a bare wall's
+    neighbouring frame correlated 0.986 without the fine detail), and clearly ahead of enough
+    other moments?"""
     best = max(refined, key=lambda r: r.alignment.ncc)
-    if best.alignment.ncc < SURE_NCC:
+    if best.alignment.ncc < SURE_NCC or _score(best) < 0:
         return False
     rivals = [r for r in refined if r.video_id != best.video_id or abs(r.t - best.t) > SAME_MOMENT_S]
     if len(rivals) < SETTLE_RIVALS or best.alignment.ncc - max(r.alignment.ncc for r in rivals) < SETTLE_MARGIN:

@@ -7,7 +7,7 @@ from PIL import Image
 from reelprint import search
 from reelprint.borders import LetterboxCrop
 from reelprint.decode import frame_at
-from reelprint.features import FRAME_DTYPE
+from reelprint.features import EVIDENCE_MIN_QUALITY, FRAME_DTYPE
 from reelprint.indexer import index_paths
 from reelprint.query import WORKING_SIDE, variants
 from reelprint.refine import Refined, could_hold, refine_stretch
@@ -50,6 +50,22 @@ def test_a_still_from_elsewhere_matches_nothing(index, library, tmp_path):
     index_paths(index, [library])
     other = make_film(tmp_path / "other.mp4", 4, seed=777)
     assert Searcher(index).search_image(frame_at(other, 2.0).image) == []
+
+
+def test_a_faint_still_is_searched_and_a_flat_one_declined(index, library):
+    """Recompression and cropping take contrast away: a still below the quality the index needs
+    of its own frames (a bare wall's, 12 to 9-11) is still searched; a black one is not."""
+    index_paths(index, [library])
+    searcher = Searcher(index)
+    still = frame_at(library / "alpha.mp4", 7.3, size=None)
+    picture = still.image.astype(np.float32)
+    faint = np.clip((picture - picture.mean()) * 0.18 + 60, 0, 255).astype(np.uint8)
+    quality = variants(faint)[0].features["quality"]
+    assert search.QUERY_MIN_QUALITY <= quality < EVIDENCE_MIN_QUALITY
+    best = searcher.search_image(faint)[0]
+    assert best.path == str(library / "alpha.mp4") and abs(best.t - still.t) < 0.25
+    noise = np.random.default_rng(0).normal(8, 1.5, still.image.shape)
+    assert searcher.search_image(np.clip(noise, 0, 255).astype(np.uint8)) == []
 
 
 def test_many_images_and_folders_keep_their_order_and_errors(index, library, tmp_path):
@@ -156,6 +172,16 @@ def test_a_video_is_represented_by_a_moment_that_matches_before_a_sharper_one_th
     sharper = replace(right, t=47.16, sharpness=1.01)
     assert best_of_each_video([right, sharper])[0].t == 47.16
     assert best_of_each_video([small, replace(small, t=40.0, sharpness=1.2)])[0].t == 40.0
+
+
+def test_a_moment_that_correlates_as_a_sure_one_without_the_detail_settles_nothing():
+    # The doorknob clip's bare wall (bench seed 223): a neighbouring frame at 0.986 with fine
+    # detail 0.47 and two other videos far behind; the still's own frame was a stretch later.
+    wall = [replace(moment(6, 3.03, 0.986), detail=0.467), moment(2, 9.43, 0.736), moment(3, 6.77, 0.753)]
+    assert score(0.986, 0.467) < 0
+    assert not _settled(wall)
+    assert _doubtful(wall)
+    assert _settled([moment(6, 3.03, 0.986), *wall[1:]])
 
 
 def test_a_static_camera_still_is_found_at_its_moment(tmp_path):
