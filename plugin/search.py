@@ -329,11 +329,13 @@ def _in_turn(costs: list[np.ndarray], n: int) -> np.ndarray:
 
 def best_of_each_video(refined: list[Refined]) -> list[Refined]:
     """Each video's best moment, strongest first. A moment that is a match outranks any that is
-    not, however sharp: sharpness tells a video's moments apart at one placement, and a small
-    placement (a title's) read 1.16 where the full-frame match of a smoky rocket read 1.0, which
-    hid that match (bench/search_accuracy.py seed 199, NASA's clip at 46.86 s)."""
+    not, and one placed at the frame's size a small (`narrow`) one, however sharp: sharpness
+    tells a video's moments apart at one placement. A small placement (a title's) read 1.16
+    where the full-frame match of a smoky rocket read 1.0, and hid that match; a pillarboxed
+    still of the rocket matched small at 1.50 and its own frame at 1.25 (bench/search_accuracy.py
+    seed 199, NASA's clip at 46.86 and 47.81 s)."""
     per_video: dict[int, Refined] = {}
-    for r in sorted(refined, key=lambda r: (_score(r) < 0, -strength(r))):
+    for r in sorted(refined, key=lambda r: (_score(r) < 0, r.alignment.narrow, -strength(r))):
         per_video.setdefault(r.video_id, r)
     return list(per_video.values())
 

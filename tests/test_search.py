@@ -172,6 +172,13 @@ def test_a_video_is_represented_by_a_moment_that_matches_before_a_sharper_one_th
     sharper = replace(right, t=47.16, sharpness=1.01)
     assert best_of_each_video([right, sharper])[0].t == 47.16
     assert best_of_each_video([small, replace(small, t=40.0, sharpness=1.2)])[0].t == 40.0
+    # A pillarboxed still of the rocket (seed 199, 47.81 s) matched a small placement too, sharper
+    # than its own frame's full one: the full one stands for the video.
+    placed_small = replace(moment(4, 43.96, 0.941), detail=0.883, sharpness=1.497)
+    placed_small = replace(placed_small, alignment=replace(placed_small.alignment, scale=0.5))
+    own = replace(moment(4, 47.80, 0.989), detail=0.66, sharpness=1.252)
+    assert placed_small.alignment.narrow and score(0.941, 0.883, narrow=True) > 0
+    assert best_of_each_video([placed_small, own])[0].t == 47.80
 
 
 def test_a_moment_that_correlates_as_a_sure_one_without_the_detail_settles_nothing():
