@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,7 @@ from reelprint.hashes import hamming
 from reelprint.hashscan import near
 from reelprint.images import image_files, load_image
 from reelprint.query import variants
-from reelprint.refine import Refined, could_hold, refine_ahead, strength
+from reelprint.refine import Refined, Stretch, could_hold, refine_ahead, strength
 from reelprint.scores import MATCH_MIN_NCC, SURE_NCC, score
 from reelprint.store import Index, VideoRecord
 from reelprint.verify import FRAME_WIDTH, TemplateBank
@@ -158,11 +158,18 @@ class Searcher:
         bank = TemplateBank(hypotheses)
         refined: list[Refined] = []
         candidates, within_budget = self._candidates(features, bank)
-        stretches = ((self.videos[video_id], start, end, distance) for video_id, start, end, distance in candidates)
-        with closing(refine_ahead(stretches, bank)) as results:
-            for k, found in enumerate(results):
-                if k >= within_budget and not _doubtful(refined):
-                    break
+
+        def stretches() -> Iterator[Stretch]:
+            # Taken as `refine_ahead` starts them: the one after the budget's last is started
+            # while that one is compared, so it is used too; beyond it, only while the answer
+            # so far is doubtful.
+            for k, (video_id, start, end, distance) in enumerate(candidates):
+                if k > within_budget and not _doubtful(refined):
+                    return
+                yield self.videos[video_id], start, end, distance
+
+        with closing(refine_ahead(stretches(), bank)) as results:
+            for found in results:
                 if found is not None:
                     refined.append(found)
                     if _settled(refined):

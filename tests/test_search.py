@@ -128,6 +128,28 @@ def test_the_decoding_budget_buys_fewer_frames_of_a_larger_video(index, library,
     assert sum(costs[:-1]) < 150 * (1 + search.DOUBT_EXTRA) <= sum(costs) + 1e-6
 
 
+def test_a_search_decodes_one_stretch_past_its_budget_and_uses_it(index, library, tmp_path, monkeypatch):
+    """The stretch after the budget's last is started while that one is compared (two at a
+    time): its answer is used, and nothing is started after it."""
+    index_paths(index, [library])
+    searcher = Searcher(index)
+    monkeypatch.setattr(search, "REFINE_FRAMES", 150)
+    still = frame_at(make_film(tmp_path / "other.mp4", 4, seed=777), 2.0).image
+    started, used = [], []
+    real_refine_ahead = search.refine_ahead
+
+    def counting(stretches, bank):
+        for found in real_refine_ahead((started.append(s) or s for s in stretches), bank):
+            used.append(found)
+            yield found
+
+    monkeypatch.setattr(search, "refine_ahead", counting)
+    assert searcher.search_image(still) == []
+    bank = TemplateBank(variants(still))
+    _, within = searcher._candidates([v.features for v in bank.variants], bank)
+    assert len(started) == len(used) == within + 1
+
+
 def moment(video_id: int, t: float, ncc: float) -> Refined:
     return Refined(video_id, t, Alignment(ncc, 0, (0, 0, 96, 54)), None, 2, LetterboxCrop(), 0.9, ncc + 0.9)
 
