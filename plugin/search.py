@@ -29,8 +29,8 @@ from reelprint.hashes import hamming
 from reelprint.hashscan import near
 from reelprint.images import image_files, load_image
 from reelprint.query import variants
-from reelprint.refine import Refined, Stretch, could_hold, refine_ahead, strength
-from reelprint.scores import MATCH_MIN_NCC, SURE_NCC, score
+from reelprint.refine import Refined, Stretch, could_hold, refine_ahead
+from reelprint.settling import best_of_each_video, doubtful, match_score, settled
 from reelprint.store import Index, VideoRecord
 from reelprint.verify import FRAME_WIDTH, TemplateBank
 
@@ -45,10 +45,10 @@ RETRIEVAL_RADIUS = 11
 # and compared until REFINE_FRAMES frames are spent, counted in 640x360 frames by what decoding
 # and comparing them costs (`frame_cost`; 500 before the coarse pass went down to 64 px; 800
 # took seed 11 of bench/search_accuracy.py from 88.0% to 90.3% right video and time and its
-# median search from 680 to 716 ms), or the search is settled: a moment correlates
-# SURE_NCC or better and at least SETTLE_RIVALS other moments decoded are SETTLE_MARGIN or more
-# behind it. The rivals are what a static camera needs: its other moments correlate 0.95-0.99
-# with a still, so stopping at the first above 0.97 settled on the wrong moment (bottle and
+# median search from 680 to 716 ms), or the search is settled (`settling.settled`): a moment
+# correlates SURE_NCC or better and at least SETTLE_RIVALS other moments decoded are behind it.
+# The rivals are what a static camera needs: its other moments correlate 0.95-0.99 with a
+# still, so stopping at the first above 0.97 settled on the wrong moment (bottle and
 # one-by-one-person clips, bench/search_accuracy.py), while a film's wrong stretches correlate
 # 0.5-0.8 and settle it two stretches later. A higher SURE_NCC made stills with a logo (never
 # above ~0.95) spend the whole budget.
@@ -60,21 +60,6 @@ REFINE_FRAMES = 800
 # matched a logo on black at 0.86; its own frame was 900 frames down, bench seeds 19 and 37).
 # A still from outside the library rarely correlates that well anywhere, and pays nothing.
 DOUBT_EXTRA = 0.5
-SETTLE_MARGIN = 0.02
-SETTLE_RIVALS = 2
-# ...and the best must be this far ahead of its own video's moments more than a stretch
-# (REFINE_AFTER_S) away: a static camera's moments differ only by the cars or people passing, so
-# one correlating 0.99 can be a wrong one, 0.05 ahead of others (car-detection.mp4, bench seed 53:
-# a still at 8.88 s settled on 19.2 s). Replayed on the stretches recorded for seeds 53 and 61
-# (300 + 40 stills each): 87.7% -> 90.7% and 94.0% -> 94.0% right video and time, median search
-# 862 -> 945 and 631 -> 632 ms; a film's shot rarely comes back that well a stretch later.
-STATIC_SETTLE_MARGIN = 0.1
-# ...counting its moments this far away: half a stretch. A static camera's stretches are as long
-# as its GOPs, often 5 s or less (the bottle clip's stills at 12.13 s, bench seed 149, settled on
-# 28.83 s over moments 6.9 and 8.5 s away at 0.92-0.94).
-STATIC_FAR_S = 5.0
-# Results of one video this close in time are one moment (two stretches share their boundary).
-SAME_MOMENT_S = 0.5
 # What one frame of a stretch costs, in ms: a fixed part (the comparison, the decoder's own
 # overhead) and decoding, by the frame's size. Fitted to decoding + coarse comparison of 8 s of
 # six shared-media videos and the 1080p index-speed file, measured here (with the frames
@@ -164,7 +149,7 @@ class Searcher:
             # while that one is compared, so it is used too; beyond it, only while the answer
             # so far is doubtful.
             for k, (video_id, start, end, distance) in enumerate(candidates):
-                if k > within_budget and not _doubtful(refined):
+                if k > within_budget and not doubtful(refined):
                     return
                 yield self.videos[video_id], start, end, distance
 
@@ -172,10 +157,10 @@ class Searcher:
             for found in results:
                 if found is not None:
                     refined.append(found)
-                    if _settled(refined):
+                    if settled(refined):
                         break
         best = best_of_each_video(refined)[:top + 1]
-        scores = [_score(r) for r in best]
+        scores = [match_score(r) for r in best]
         order = sorted(range(len(best)), key=lambda i: -scores[i])
         matches = []
         for rank, i in enumerate(order[:top]):
@@ -332,55 +317,6 @@ def _in_turn(costs: list[np.ndarray], n: int) -> np.ndarray:
             if i < len(top) and int(top[i]) not in out:
                 out.append(int(top[i]))
     return np.array(out[:n], np.int64)
-
-
-def best_of_each_video(refined: list[Refined]) -> list[Refined]:
-    """Each video's best moment, strongest first. A moment that is a match outranks any that is
-    not, and one placed at the frame's size a small (`narrow`) one, however sharp: sharpness
-    tells a video's moments apart at one placement. A small placement (a title's) read 1.16
-    where the full-frame match of a smoky rocket read 1.0, and hid that match; a pillarboxed
-    still of the rocket matched small at 1.50 and its own frame at 1.25 (bench/search_accuracy.py
-    seed 199, NASA's clip at 46.86 and 47.81 s)."""
-    per_video: dict[int, Refined] = {}
-    for r in sorted(refined, key=lambda r: (_score(r) < 0, r.alignment.narrow, -strength(r))):
-        per_video.setdefault(r.video_id, r)
-    return list(per_video.values())
-
-
-def _score(r: Refined) -> float:
-    return score(r.alignment.ncc, r.detail, r.alignment.narrow)
-
-
-def _doubtful(refined: list[Refined]) -> bool:
-    """Would the best moment so far be a match, but not a sure one; or does it correlate as a sure
-    one would but lack the fine detail (a bare wall's neighbouring frame, 0.986 with detail 0.47:
-    its own frame was in the next stretch); or is it a sure one its own video's other moments
-    nearly match (a static camera's, whose stretches the budget may not all reach: the bottle
-    clip's still at 12.50 s was in its fifth, bench seed 181)?"""
-    if not refined:
-        return False
-    best = max(refined, key=lambda r: r.alignment.ncc)
-    return best.alignment.ncc >= MATCH_MIN_NCC and (
-        best.alignment.ncc < SURE_NCC or _score(best) < 0 or not _ahead_of_own(refined, best))
-
-
-def _settled(refined: list[Refined]) -> bool:
-    """Is the best moment so far sure, a match (not only by correlation: a bare wall's
-    neighbouring frame correlated 0.986 without the fine detail), and clearly ahead of enough
-    other moments?"""
-    best = max(refined, key=lambda r: r.alignment.ncc)
-    if best.alignment.ncc < SURE_NCC or _score(best) < 0:
-        return False
-    rivals = [r for r in refined if r.video_id != best.video_id or abs(r.t - best.t) > SAME_MOMENT_S]
-    if len(rivals) < SETTLE_RIVALS or best.alignment.ncc - max(r.alignment.ncc for r in rivals) < SETTLE_MARGIN:
-        return False
-    return _ahead_of_own(refined, best)
-
-
-def _ahead_of_own(refined: list[Refined], best: Refined) -> bool:
-    """Is `best` STATIC_SETTLE_MARGIN ahead of its video's moments STATIC_FAR_S or more away?"""
-    own = [r.alignment.ncc for r in refined if r.video_id == best.video_id and abs(r.t - best.t) > STATIC_FAR_S]
-    return not own or best.alignment.ncc - max(own) >= STATIC_SETTLE_MARGIN
 
 
 def search_files(index: Index, paths: Sequence[str | Path], top: int = 5,

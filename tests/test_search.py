@@ -17,12 +17,10 @@ from reelprint.search import (
     PALETTE_ROWS,
     Searcher,
     _Colours,
-    _doubtful,
-    _settled,
-    best_of_each_video,
     frame_cost,
     search_files,
 )
+from reelprint.settling import best_of_each_video, doubtful, settled
 from reelprint.store import COLOUR_BYTES, Index, VideoRecord
 from reelprint.synth import Shot, film_frames, make_film, shots_for, write_video
 from reelprint.verify import Alignment, TemplateBank
@@ -158,26 +156,26 @@ def test_a_static_camera_is_not_settled_on_a_moment_its_other_moments_nearly_mat
     # Correlations measured on car-detection.mp4 (bench seed 53): a still of 8.88 s first met
     # 19.2 s at 0.991 and two other moments of the street at 0.93-0.94; its own frame was 0.999.
     street = [moment(7, 19.2, 0.991), moment(7, 1.84, 0.932), moment(7, 25.04, 0.938)]
-    assert not _settled(street)
-    assert not _settled([*street, moment(7, 8.88, 0.999)])  # 19.2 s is within 0.1 of it
+    assert not settled(street)
+    assert not settled([*street, moment(7, 8.88, 0.999)])  # 19.2 s is within 0.1 of it
     # ...nor when those moments are 6.9 and 8.5 s away (the bottle clip, seed 149: a stretch of a
     # short GOP).
-    assert not _settled([moment(5, 28.83, 0.973), moment(5, 21.92, 0.921), moment(5, 37.31, 0.936)])
+    assert not settled([moment(5, 28.83, 0.973), moment(5, 21.92, 0.921), moment(5, 37.31, 0.936)])
     # The same correlations from other videos, or from the same video within half a stretch (a
     # film's shot carrying on), settle it.
-    assert _settled([moment(7, 19.2, 0.991), moment(3, 1.84, 0.932), moment(4, 25.04, 0.938)])
-    assert _settled([moment(7, 19.2, 0.991), moment(7, 16.0, 0.932), moment(7, 22.5, 0.938)])
+    assert settled([moment(7, 19.2, 0.991), moment(3, 1.84, 0.932), moment(4, 25.04, 0.938)])
+    assert settled([moment(7, 19.2, 0.991), moment(7, 16.0, 0.932), moment(7, 22.5, 0.938)])
 
 
-def test_a_sure_moment_its_own_video_nearly_matches_elsewhere_is_doubtful():
+def test_a_sure_moment_its_own_video_nearly_matches_elsewhere_isdoubtful():
     # The bottle clip (bench seed 181): 6.4 s at 0.988 and 28.79 s at 0.976 when the budget ran
     # out; the still's own frame, 12.5 s, was in the next stretch.
-    assert _doubtful([moment(5, 6.4, 0.988), moment(5, 28.79, 0.976)])
-    assert not _doubtful([moment(5, 6.4, 0.988), moment(5, 28.79, 0.85)])
-    assert not _doubtful([moment(5, 6.4, 0.988), moment(3, 28.79, 0.976)])
-    assert not _doubtful([moment(5, 6.4, 0.988), moment(5, 8.4, 0.976)])  # the same shot carrying on
-    assert _doubtful([moment(5, 6.4, 0.9)])  # a match, not a sure one
-    assert not _doubtful([moment(5, 6.4, 0.8)])  # no match: nothing to be doubtful of
+    assert doubtful([moment(5, 6.4, 0.988), moment(5, 28.79, 0.976)])
+    assert not doubtful([moment(5, 6.4, 0.988), moment(5, 28.79, 0.85)])
+    assert not doubtful([moment(5, 6.4, 0.988), moment(3, 28.79, 0.976)])
+    assert not doubtful([moment(5, 6.4, 0.988), moment(5, 8.4, 0.976)])  # the same shot carrying on
+    assert doubtful([moment(5, 6.4, 0.9)])  # a match, not a sure one
+    assert not doubtful([moment(5, 6.4, 0.8)])  # no match: nothing to be doubtful of
 
 
 def test_a_video_is_represented_by_a_moment_that_matches_before_a_sharper_one_that_does_not():
@@ -208,9 +206,9 @@ def test_a_moment_that_correlates_as_a_sure_one_without_the_detail_settles_nothi
     # detail 0.47 and two other videos far behind; the still's own frame was a stretch later.
     wall = [replace(moment(6, 3.03, 0.986), detail=0.467), moment(2, 9.43, 0.736), moment(3, 6.77, 0.753)]
     assert score(0.986, 0.467) < 0
-    assert not _settled(wall)
-    assert _doubtful(wall)
-    assert _settled([moment(6, 3.03, 0.986), *wall[1:]])
+    assert not settled(wall)
+    assert doubtful(wall)
+    assert settled([moment(6, 3.03, 0.986), *wall[1:]])
 
 
 def test_a_static_camera_still_is_found_at_its_moment(tmp_path):
