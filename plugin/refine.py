@@ -94,6 +94,7 @@ class Refined:
     crop: LetterboxCrop     # the part of the frame compared: the video's bars cut, or none
     detail: float           # correlation of the fine detail at the placement (verify.detail_ncc)
     sharpness: float        # correlation plus fine detail in a wider frame (TemplateBank.sharpen)
+    stretch: tuple[float, float] = (0.0, 0.0)  # (start, end) of the stretch decoded
 
 
 def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateBank, distance: int
@@ -113,7 +114,8 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
     crop, first = max(coarse, key=lambda k: coarse[k].ncc)
     top = coarse[crop, first].ncc
     if top < CLOSE_PASS_MIN_NCC:
-        return Refined(video.id, float(times[first]), coarse[crop, first], None, distance, crop, -1.0, top - 1.0)
+        return Refined(video.id, float(times[first]), coarse[crop, first], None, distance, crop, -1.0, top - 1.0,
+                       (start, end))
     # In a fade or a static shot many frames correlate within a hair of each other; the fine
     # detail tells the still's own frame (bench: a fade's best correlation was 0.6 s off).
     tied = [i for (form, i), a in coarse.items() if form == crop and a.ncc >= top - NEAR_BEST]
@@ -144,7 +146,7 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
         sharpness[best] = found.ncc + detail  # nor in the wider frame
     lo, hi = _same_picture_run(grey, best, len(frames))
     span = (float(times[lo]), float(times[hi])) if times[hi] - times[lo] >= SPAN_MIN_S else None
-    return Refined(video.id, float(times[best]), found, span, distance, crop, detail, sharpness[best])
+    return Refined(video.id, float(times[best]), found, span, distance, crop, detail, sharpness[best], (start, end))
 
 
 def _sharpness(bank: TemplateBank, pictures: list[np.ndarray], times: np.ndarray, alignments: dict[int, Alignment],

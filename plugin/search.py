@@ -29,7 +29,7 @@ from reelprint.hashes import hamming
 from reelprint.hashscan import near
 from reelprint.images import image_files, load_image
 from reelprint.query import variants
-from reelprint.refine import Refined, Stretch, could_hold, refine_ahead
+from reelprint.refine import Refined, Stretch, could_hold, refine_ahead, refine_stretch
 from reelprint.settling import best_of_each_video, doubtful, match_score, settled
 from reelprint.store import Index, VideoRecord
 from reelprint.verify import FRAME_WIDTH, TemplateBank
@@ -67,6 +67,14 @@ DOUBT_EXTRA = 0.5
 # at 640x360, 1.1 at 1280x720, 2.5 at 1920x1080.
 FRAME_COST_MS = 0.25
 FRAME_COST_MS_PER_MPX = 1.1
+# A video's best moment at the first or last frame of its stretch may be the edge of a shot
+# that goes on past the stored frame there, with the still's own moment beyond it: the stretch
+# on the other side is decoded too, and from there again, up to EDGE_STEPS times. The Sintel
+# trailer's title (43-46.3 s, then a fade-out from the keyframe at 46.33 s): stills at 44.08 and
+# 44.54 s settled on the fade's first frames (bench seeds 233 and 239).
+EDGE_STEPS = 2
+# Stored times are to the millisecond (and float32 here): closer than this they are one time.
+TIME_SLACK_S = 0.002
 # Colour-layout distance worth one pHash bit when ranking candidates.
 LAYOUT_PER_BIT = 4.0
 # Longest stretch decoded after a candidate stored frame: x264's default keyframe interval
@@ -159,6 +167,17 @@ class Searcher:
                     refined.append(found)
                     if settled(refined):
                         break
+        decoded = {(r.video_id, r.stretch[0]) for r in refined}
+        for _ in range(EDGE_STEPS):
+            answer = best_of_each_video(refined)[:1]
+            beyond = self._beyond_edge(answer[0]) if answer and match_score(answer[0]) >= 0 else None
+            if beyond is None or (answer[0].video_id, beyond[0]) in decoded:
+                break
+            decoded.add((answer[0].video_id, beyond[0]))
+            found = refine_stretch(self.videos[answer[0].video_id], *beyond, bank, answer[0].distance)
+            if found is None:
+                break
+            refined.append(found)
         best = best_of_each_video(refined)[:top + 1]
         scores = [match_score(r) for r in best]
         order = sorted(range(len(best)), key=lambda i: -scores[i])
@@ -221,6 +240,22 @@ class Searcher:
         if start < t:
             out.append((max(start, t - REFINE_AFTER_S), t))
         return out
+
+    def _beyond_edge(self, r: Refined) -> tuple[float, float] | None:
+        """The stretch on the other side of the first or last frame of `r`'s stretch, when `r` is
+        that frame: where its shot may go on."""
+        video = self.videos[r.video_id]
+        start, end = r.stretch
+        frame = 1.0 / (video.fps or 25.0)
+        times = self.times[self.video_ids == r.video_id].astype(np.float64)
+        if start > 0 and r.t <= start + 1.5 * frame:
+            before = times[times < start - TIME_SLACK_S]
+            return max(float(before[-1]) if len(before) else 0.0, start - REFINE_AFTER_S), start
+        duration = video.duration or end
+        if end < duration - frame and r.t >= end - 1.5 * frame:
+            after = times[times > end + TIME_SLACK_S]
+            return end, min(float(after[0]) if len(after) else duration, end + REFINE_AFTER_S)
+        return None
 
     def _ranked_rows(self, features: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows, the SHORTLIST best of them in order, pHash distance) of the stored frames worth

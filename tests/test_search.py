@@ -211,6 +211,29 @@ def test_a_moment_that_correlates_as_a_sure_one_without_the_detail_settles_nothi
     assert settled([moment(6, 3.03, 0.986), *wall[1:]])
 
 
+def test_the_stretch_beyond_an_edge_moment_is_the_one_on_the_other_side_of_it(tmp_path):
+    """A keyframe every 2 s whatever the picture: a moment at the first or last frame of its
+    stretch may be a shot going on past it."""
+    frames = film_frames([Shot(8.0, 5)], 24.0, (320, 180))
+    write_video(tmp_path / "lib" / "pan.mp4", frames, 24.0, options={"g": "48", "sc_threshold": "0"})
+    with Index.open(tmp_path / "i.db") as index:
+        index_paths(index, [tmp_path / "lib"])
+        searcher = Searcher(index)
+        video_id = index.videos()[0].id
+        assert [round(float(t), 2) for t in searcher.times] == [0.0, 2.0, 4.0, 6.0]
+
+        def at(t: float, stretch: tuple[float, float]) -> tuple[float, float] | None:
+            beyond = searcher._beyond_edge(replace(moment(video_id, t, 0.99), stretch=stretch))
+            return None if beyond is None else (round(beyond[0], 2), round(beyond[1], 2))
+
+        assert at(4.0, (4.0, 6.0)) == (2.0, 4.0)
+        assert at(5.99, (4.0, 6.0)) == (6.0, 8.0)
+        assert at(6.0, (6.0, 8.0)) == (4.0, 6.0)
+        assert at(5.0, (4.0, 6.0)) is None
+        assert at(0.0, (0.0, 2.0)) is None  # nothing before the start
+        assert at(7.96, (6.0, 8.0)) is None  # nor after the end
+
+
 def test_a_static_camera_still_is_found_at_its_moment(tmp_path):
     """A street that never changes but for the cars crossing it, a keyframe every 2 s."""
     w, h, fps = 320, 180, 12.0
