@@ -180,3 +180,18 @@ def test_decoding_from_a_stored_keyframe_time_starts_at_that_keyframe(tmp_path):
         first_t, first, _ = next(_decode_from(path, stored, None))
         assert first.key_frame and first_t == pytest.approx(stored, abs=1e-3)
         assert frame_at(path, stored).t == pytest.approx(stored, abs=1e-3)
+
+
+def test_every_keyframe_is_sampled_even_one_the_decoder_drops(shared_media):
+    """Fed keyframes only, FFmpeg's threaded H.264 decoder never puts out dog.1.mp4's keyframe at
+    19.73 s; the sampler decodes it again on its own."""
+    path = shared_media / "Farmadupe-vid_dup_finder_lib" / "dog.1.mp4"
+    if not path.exists():
+        pytest.skip("dog.1.mp4 is not in the shared media")
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        keys = [float(p.pts * stream.time_base) for p in container.demux(stream) if p.size and p.is_keyframe]
+    _, frames = sample_frames(path)
+    sampled = sorted(f.t for f in frames)
+    assert any(abs(k - 19.728) < 0.01 for k in keys)
+    assert all(min(abs(k - t) for t in sampled) < 0.001 for k in keys)
