@@ -234,6 +234,26 @@ def test_the_stretch_beyond_an_edge_moment_is_the_one_on_the_other_side_of_it(tm
         assert at(7.96, (6.0, 8.0)) is None  # nor after the end
 
 
+def test_a_dark_still_ranks_its_shot_by_phash_alone_too(tmp_path):
+    """A still deep in a fade: its pHash still points at its shot's stored frame, while its colour
+    layout and palette point at a night-time film's frames."""
+    lib = tmp_path / "lib"
+    write_video(lib / "day.mp4", film_frames(shots_for(30, 3, mean_shot=2.0), 24.0, (320, 180)), 24.0)
+    night = (frame * 0.3 for frame in film_frames(shots_for(30, 4, mean_shot=2.0), 24.0, (320, 180)))
+    write_video(lib / "night.mp4", (frame.astype(np.uint8) for frame in night), 24.0)
+    with Index.open(tmp_path / "i.db") as index:
+        index_paths(index, [lib])
+        searcher = Searcher(index)
+        day = [row for row, v in enumerate(searcher.video_ids) if searcher.videos[int(v)].path.endswith("day.mp4")]
+        assert len(searcher.hashes) >= 12
+        for row in day[3:9]:
+            image = frame_at(lib / "day.mp4", float(searcher.times[row]), size=None).image
+            features = [v.features for v in variants((image * 0.15).astype(np.uint8))]
+            assert np.mean(features[0]["mean_rgb"]) < search.DARK_MEAN
+            _, order, bits = searcher._ranked_rows(features)
+            assert bits[row] == bits.min() and row in order[:3]
+
+
 def test_a_static_camera_still_is_found_at_its_moment(tmp_path):
     """A street that never changes but for the cars crossing it, a keyframe every 2 s."""
     w, h, fps = 320, 180, 12.0
