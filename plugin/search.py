@@ -175,17 +175,7 @@ class Searcher:
                     refined.append(found)
                     if settled(refined):
                         break
-        decoded = {(r.video_id, r.stretch[0]) for r in refined}
-        for _ in range(EDGE_STEPS):
-            answer = best_of_each_video(refined)[:1]
-            beyond = self._beyond_edge(answer[0]) if answer and match_score(answer[0]) >= 0 else None
-            if beyond is None or (answer[0].video_id, beyond[0]) in decoded:
-                break
-            decoded.add((answer[0].video_id, beyond[0]))
-            found = refine_stretch(self.videos[answer[0].video_id], *beyond, bank, answer[0].distance)
-            if found is None:
-                break
-            refined.append(found)
+        self._past_edges(refined, bank)
         best = best_of_each_video(refined)[:top + 1]
         scores = [match_score(r) for r in best]
         order = sorted(range(len(best)), key=lambda i: -scores[i])
@@ -248,6 +238,21 @@ class Searcher:
         if start < t:
             out.append((max(start, t - REFINE_AFTER_S), t))
         return out
+
+    def _past_edges(self, refined: list[Refined], bank: TemplateBank) -> None:
+        """While the answer is a match at the first or last frame of its stretch, add the best
+        moment of the stretch beyond that edge to `refined` (EDGE_STEPS at most)."""
+        decoded = {(r.video_id, r.stretch[0]) for r in refined}
+        for _ in range(EDGE_STEPS):
+            answer = best_of_each_video(refined)[:1]
+            beyond = self._beyond_edge(answer[0]) if answer and match_score(answer[0]) >= 0 else None
+            if beyond is None or (answer[0].video_id, beyond[0]) in decoded:
+                return
+            decoded.add((answer[0].video_id, beyond[0]))
+            found = refine_stretch(self.videos[answer[0].video_id], *beyond, bank, answer[0].distance)
+            if found is None:
+                return
+            refined.append(found)
 
     def _beyond_edge(self, r: Refined) -> tuple[float, float] | None:
         """The stretch on the other side of the first or last frame of `r`'s stretch, when `r` is
