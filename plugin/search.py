@@ -7,7 +7,8 @@
 3. Refinement: the index holds only some frames of each video, so the stretch around each
    candidate frame is decoded and every frame compared with the still by normalised
    cross-correlation over sizes and positions (`verify.py`). The best frame gives `t`, the
-   placement gives `crop`, neighbouring frames as good give a static shot's `span`.
+   placement gives `crop`, neighbouring frames as good give a static shot's `span`. An answer
+   at the first or last frame of its stretch gets the stretch beyond it decoded too.
 4. A video is a match only if its best correlation clears MATCH_MIN_NCC; `score` maps that
    correlation to 0..1 and `margin` says how far the runner-up video is behind.
 """
@@ -260,7 +261,9 @@ class Searcher:
         video = self.videos[r.video_id]
         start, end = r.stretch
         frame = 1.0 / (video.fps or 25.0)
-        times = self.times[self.video_ids == r.video_id].astype(np.float64)
+        # Rows are ordered by video, then time.
+        lo, hi = np.searchsorted(self.video_ids, [r.video_id, r.video_id + 1])
+        times = self.times[lo:hi].astype(np.float64)
         if start > 0 and r.t <= start + 1.5 * frame:
             before = times[times < start - TIME_SLACK_S]
             return max(float(before[-1]) if len(before) else 0.0, start - REFINE_AFTER_S), start
