@@ -196,6 +196,8 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
                     break
 
     def accept(frame: av.VideoFrame) -> SampledFrame | None:
+        # A wanted I-frame that came out was not dropped, timestamp or not: no second decode.
+        intra = wanted_keys.pop(frame.pts, None) is not None
         t = clock.seconds(frame.pts)
         if t is None:
             return None
@@ -203,7 +205,6 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
         while fill_targets and t >= fill_targets[0] - frame_step / 2:
             fill_targets.pop(0)
             served = True
-        intra = wanted_keys.pop(frame.pts, None) is not None
         if not (intra or served) or frame.pts in emitted:
             return None
         emitted.add(frame.pts)
