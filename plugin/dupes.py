@@ -139,7 +139,7 @@ class PairFinder:
     def __init__(self, index: Index) -> None:
         self.index = index
         self.videos = {v.id: v for v in index.videos(state="indexed") if not _in_trash(v.path)}
-        vid, t, phash = index.hash_columns(EVIDENCE_MIN_QUALITY)
+        vid, t, phash, _ = index.hash_columns(EVIDENCE_MIN_QUALITY)
         keep = np.isin(vid, list(self.videos))
         self.table = FrameTable(vid[keep].astype(np.int64), t[keep].astype(np.float64), phash[keep])
         self.blocks = BlockIndex(self.table)

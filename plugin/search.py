@@ -3,7 +3,8 @@
 1. The still is trimmed of bars and player chrome and turned into variants (`query.py`): as
    found, with a bottom strip (control bar, subtitles) dropped, each mirrored too.
 2. Candidates: stored frames are ranked twice, by pHash plus colour-layout distance to the
-   nearest variant, and by palette distance; the best of the two rankings, in turn, go on.
+   nearest variant, and by palette distance; the best of the two rankings, in turn, go on. A
+   dark still is ranked by pHash alone too, against the faint frames of fades as well.
 3. Refinement: the index holds only some frames of each video, so the stretch around each
    candidate frame is decoded and every frame compared with the still by normalised
    cross-correlation over sizes and positions (`verify.py`). The best frame gives `t`, the
@@ -46,13 +47,7 @@ RETRIEVAL_RADIUS = 11
 # and compared until REFINE_FRAMES frames are spent, counted in 640x360 frames by what decoding
 # and comparing them costs (`frame_cost`; 500 before the coarse pass went down to 64 px; 800
 # took seed 11 of bench/search_accuracy.py from 88.0% to 90.3% right video and time and its
-# median search from 680 to 716 ms), or the search is settled (`settling.settled`): a moment
-# correlates SURE_NCC or better and at least SETTLE_RIVALS other moments decoded are behind it.
-# The rivals are what a static camera needs: its other moments correlate 0.95-0.99 with a
-# still, so stopping at the first above 0.97 settled on the wrong moment (bottle and
-# one-by-one-person clips, bench/search_accuracy.py), while a film's wrong stretches correlate
-# 0.5-0.8 and settle it two stretches later. A higher SURE_NCC made stills with a logo (never
-# above ~0.95) spend the whole budget.
+# median search from 680 to 716 ms), or the search is settled (`settling.settled`).
 SHORTLIST = 40
 REFINE_FRAMES = 800
 # When the budget is spent and the best moment so far would be a match but not a sure one
@@ -82,7 +77,10 @@ TIME_SLACK_S = 0.002
 # stretch was 367-4,136 frames into the ranking, 302-4,253 with it: 20 of 30 stills within
 # 800 instead of 3. Over 900 random stills (seeds 301-303, both folds; 100 of them this dark)
 # the stretch holding the still came as soon (within 800 frames) for as many, and within
-# 1,200 for 2 fewer (/tmp script, no decoding).
+# 1,200 for 2 fewer (/tmp script, no decoding). That ranking holds the faint stored frames too
+# (QUERY_MIN_QUALITY to EVIDENCE_MIN_QUALITY), which no other does: a fade's keyframe stands for
+# no shot, but a still deep in the fade is its likeness. The Sintel trailer at 28.46 s, 0.04 s
+# after a keyframe of quality 8: 1 of its 15 transformations found, 14 with them.
 DARK_MEAN = 80
 # Colour-layout distance worth one pHash bit when ranking candidates.
 LAYOUT_PER_BIT = 4.0
@@ -141,12 +139,13 @@ class Searcher:
 
     def __init__(self, index: Index) -> None:
         self.index = index
-        # Frames below EVIDENCE_MIN_QUALITY (black, flat, fades) are never loaded: 16 bytes a
-        # frame in memory (hash, video, time); colour layouts and palettes too in a small
-        # library, else read for the few frames the hash scan finds.
-        self.video_ids, self.times, self.hashes = index.hash_columns(EVIDENCE_MIN_QUALITY)
+        # Frames below QUERY_MIN_QUALITY (black, flat) are never loaded: 16 bytes a frame in
+        # memory (hash, video, time), and 4 more for each faint one (`faint`); colour layouts and
+        # palettes too in a small library, else read for the few frames the hash scan finds.
+        self.video_ids, self.times, self.hashes, quality = index.hash_columns(QUERY_MIN_QUALITY)
+        self.faint = np.flatnonzero(quality < EVIDENCE_MIN_QUALITY).astype(np.int32)
         exhaustive = len(self.hashes) <= EXHAUSTIVE_FRAMES
-        self.colours = _Colours.from_table(index.colour_table(EVIDENCE_MIN_QUALITY)) if exhaustive else None
+        self.colours = _Colours.from_table(index.colour_table(QUERY_MIN_QUALITY)) if exhaustive else None
         self.videos = {v.id: v for v in index.videos()}
 
     def __len__(self) -> int:
@@ -227,7 +226,7 @@ class Searcher:
 
     def _stretches(self, row: int) -> list[tuple[float, float]]:
         """From stored frame `row` to the next stored frame of its video, then from the previous
-        one to it; each at most REFINE_AFTER_S long. Frames never evidence are not loaded, so
+        one to it; each at most REFINE_AFTER_S long. Black and flat frames are not loaded, so
         before the first loaded frame lies the video's start (often a fade from black: Big Buck
         Bunny's first 10 s were out of reach, bench/search_accuracy.py)."""
         t, video_id = float(self.times[row]), self.video_ids[row]
@@ -294,7 +293,10 @@ class Searcher:
             np.minimum(cost, d + layout_distance(colours.layouts, f["layout"]) / LAYOUT_PER_BIT, out=cost)
         # One variant is enough: a mirror has its picture's palette, and the one without the
         # bottom strip mostly that too.
-        rankings = [cost, colours.distance(features[0])]
+        palette = colours.distance(features[0])
+        faint = np.isin(rows, self.faint, assume_unique=True)
+        cost[faint] = palette[faint] = np.inf
+        rankings = [cost, palette]
         if float(np.mean(features[0]["mean_rgb"])) < DARK_MEAN:
             rankings.append(bits.astype(np.float32))
         return rows, _in_turn(rankings, SHORTLIST), bits
@@ -359,11 +361,13 @@ def frame_cost(video: VideoRecord) -> float:
 
 
 def _in_turn(costs: list[np.ndarray], n: int) -> np.ndarray:
-    """The first `n` positions of several rankings (lowest cost first) taken in turn, each once."""
+    """The first `n` positions of several rankings (lowest cost first) taken in turn, each once;
+    an infinite cost is out of its ranking."""
     tops = []
     for cost in costs:
         k = min(n, len(cost))
         top = np.argpartition(cost, k - 1)[:k] if k else np.zeros(0, np.int64)
+        top = top[np.isfinite(cost[top])]
         tops.append(top[np.argsort(cost[top], kind="stable")])
     out: list[int] = []
     for i in range(n):

@@ -8,7 +8,11 @@ from reelprint.refine import Refined, strength
 from reelprint.scores import MATCH_MIN_NCC, SURE_NCC, score
 
 # A search is settled when a moment correlates SURE_NCC or better, is a match, and at least
-# SETTLE_RIVALS other moments decoded are SETTLE_MARGIN or more behind it.
+# SETTLE_RIVALS other moments decoded are SETTLE_MARGIN or more behind it. The rivals are what a
+# static camera needs: its other moments correlate 0.95-0.99 with a still, so stopping at the
+# first above 0.97 settled on the wrong moment (bottle and one-by-one-person clips,
+# bench/search_accuracy.py), while a film's wrong stretches correlate 0.5-0.8 and settle it two
+# stretches later. A higher SURE_NCC made stills with a logo (never above ~0.95) spend the whole budget.
 SETTLE_MARGIN = 0.02
 SETTLE_RIVALS = 2
 # ...and the best must be this far ahead of its own video's moments more than a stretch

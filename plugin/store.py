@@ -44,6 +44,8 @@ from reelprint.store_journal import TrashJournal
 SCHEMA_VERSION = 1
 # A frame's colour as search ranks it (`colour_table`): layout 12 bytes, palette 15, shares 5.
 COLOUR_BYTES = 32
+# A frame as `hash_columns` reads it: (video id << 32 | t_ms), pHash, quality.
+_HASH_ROW = np.dtype([("key", ">i8"), ("phash", ">u8"), ("quality", "u1")])
 
 # Migrations from version N to N+1, run in order inside one transaction, after a copy of the
 # file is kept beside it (`index.db.bak-vN`).
@@ -313,23 +315,25 @@ class Index(TrashJournal, DaemonStore, ConfirmationStore):
         return exact
     # -- search (reelprint.search) ---------------------------------------------------------------
 
-    def hash_columns(self, min_quality: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(video_ids int32, t seconds float32, phash uint64) of every indexed frame of at least
-        `min_quality`, ordered by video then time: what search and the duplicate finder are built
-        from. Read as one hex string built in SQL, so Python makes no object a row: 1M frames
-        took 0.40-0.47 s so, 0.78 s as two packed values a row, 2.6 s as four plain columns (measured
-        here); the string is 32 bytes a frame for a moment, where rows were over 100. Frames are
-        read in their primary key's order: joining the videos by state first cost a sort, 0.62 s."""
+    def hash_columns(self, min_quality: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(video_ids int32, t seconds float32, phash uint64, quality uint8) of every indexed frame
+        of at least `min_quality`, ordered by video then time: what search and the duplicate finder
+        are built from. Read as one hex string built in SQL, so Python makes no object a row: 1M
+        frames took 0.40-0.47 s so, 0.78 s as two packed values a row, 2.6 s as four plain columns
+        (measured here); the string is 34 bytes a frame for a moment, where rows were over 100.
+        Frames are read in their primary key's order: joining the videos by state first cost a sort, 0.62 s."""
         (text,) = self.db.execute_sql(
-            "SELECT group_concat(row, '') FROM (SELECT printf('%016x%016x', (video_id << 32) | t_ms, phash) AS row "
-            "FROM frame WHERE quality >= ? AND video_id IN (SELECT id FROM video WHERE state = ?) "
-            "ORDER BY video_id, t_ms)", (min_quality, INDEXED)).fetchone()
-        data = np.frombuffer(bytes.fromhex(text or ""), ">i8").astype(np.int64).reshape(-1, 2)
+            "SELECT group_concat(row, '') FROM (SELECT printf('%016x%016x%02x', (video_id << 32) | t_ms, phash, "
+            "quality) AS row FROM frame WHERE quality >= ? AND video_id IN "
+            "(SELECT id FROM video WHERE state = ?) ORDER BY video_id, t_ms)", (min_quality, INDEXED)).fetchone()
+        data = np.frombuffer(bytes.fromhex(text or ""), _HASH_ROW)
         # SQLite concatenates in the order its subquery gives, but does not promise to.
-        if np.any(data[1:, 0] < data[:-1, 0]):
-            data = data[np.argsort(data[:, 0], kind="stable")]
-        return ((data[:, 0] >> 32).astype(np.int32), ((data[:, 0] & 0xFFFFFFFF) / 1000).astype(np.float32),
-                data[:, 1].view(np.uint64))
+        key = data["key"].astype(np.int64)
+        if np.any(key[1:] < key[:-1]):
+            data = data[np.argsort(key, kind="stable")]
+            key = data["key"].astype(np.int64)
+        return ((key >> 32).astype(np.int32), ((key & 0xFFFFFFFF) / 1000).astype(np.float32),
+                data["phash"].astype(np.uint64), data["quality"].copy())
 
     def colour_table(self, min_quality: int) -> np.ndarray:
         """(N, COLOUR_BYTES) uint8 of the frames `hash_columns` returns, in its order: the colour

@@ -131,7 +131,7 @@ def test_hash_columns_give_every_good_frame_by_video_then_time(tmp_path, clips):
             vid = idx.queue(name, 1, 1.0, name)
             idx.save_fingerprint(vid, fp.info, frames, fp.crop)
             saved[vid] = frames[frames["quality"] >= 40]
-        video_ids, times, hashes = idx.hash_columns(40)
-    expected = [(v, float(t), int(h)) for v in sorted(saved)
-                for t, h in zip(saved[v]["t"], saved[v]["phash"], strict=True)]
-    assert list(zip(video_ids.tolist(), times.tolist(), hashes.tolist(), strict=True)) == expected
+        video_ids, times, hashes, quality = idx.hash_columns(40)
+    expected = [(v, float(t), int(h), int(q)) for v in sorted(saved)
+                for t, h, q in zip(saved[v]["t"], saved[v]["phash"], saved[v]["quality"], strict=True)]
+    assert list(zip(video_ids.tolist(), times.tolist(), hashes.tolist(), quality.tolist(), strict=True)) == expected

@@ -342,3 +342,24 @@ def test_a_4k_screenshot_is_searched_at_working_size(index, library):
     assert all(max(v.image.shape[:2]) <= WORKING_SIDE for v in variants(huge))
     best = Searcher(index).search_image(huge)[0]
     assert best.path == str(library / "alpha.mp4") and abs(best.t - frame.t) < 0.05
+
+
+def test_a_dark_still_reaches_its_fade_by_a_stored_frame_too_faint_to_be_evidence(tmp_path):
+    """A fade's keyframe is too faint to stand for its shot, but it is the stored frame a still
+    deep in the fade resembles: it is ranked for a dark still, and for no other."""
+    lib = tmp_path / "lib"
+    write_video(lib / "day.mp4", film_frames(shots_for(30, 3, mean_shot=2.0), 24.0, (320, 180)), 24.0)
+    with Index.open(tmp_path / "i.db") as index:
+        index_paths(index, [lib])
+        row = len(Searcher(index)) // 2
+        (video_id, t_ms), = index.db.execute_sql("SELECT video_id, t_ms FROM frame WHERE quality >= ? "
+                                                 "ORDER BY t_ms LIMIT 1 OFFSET ?", (EVIDENCE_MIN_QUALITY, row))
+        index.db.execute_sql("UPDATE frame SET quality = ? WHERE video_id = ? AND t_ms = ?",
+                             (EVIDENCE_MIN_QUALITY - 2, video_id, t_ms))
+        searcher = Searcher(index)
+        assert list(searcher.faint) == [row] and abs(searcher.times[row] - t_ms / 1000) < 1e-3
+        image = frame_at(lib / "day.mp4", t_ms / 1000, size=None).image
+        _, order, _ = searcher._ranked_rows([v.features for v in variants((image * 0.15).astype(np.uint8))])
+        assert row in order[:3]
+        _, order, _ = searcher._ranked_rows([v.features for v in variants(image)])
+        assert row not in order
