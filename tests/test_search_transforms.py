@@ -10,7 +10,7 @@ import pytest
 
 from reelprint.decode import frame_at
 from reelprint.indexer import index_paths
-from reelprint.query import variants
+from reelprint.query import WORKING_SIDE, variants
 from reelprint.screenshots import TRANSFORMS, centre_crop_box, crop_centre
 from reelprint.search import Searcher
 from reelprint.store import Index
@@ -178,3 +178,14 @@ def test_only_a_still_with_black_edges_is_tried_smaller_than_a_crop(tmp_path):
     assert min(s for _, s, _ in TemplateBank(variants(picture)).templates) == SCALES[0]
     found = words.align(frame_grey(title))
     assert found.narrow and found.ncc > 0.95
+
+
+@pytest.mark.parametrize("name", ["letterbox", "pillarbox", "player_chrome"])
+def test_a_dark_still_is_trimmed_to_its_picture_not_to_its_brightest_corner(name):
+    """A still deep in a fade has rows as flat, in grey levels, as the bars around it."""
+    frame = next(film_frames(shots_for(2, 5), 24.0, (640, 360)))
+    dark = (frame.astype(np.float32) * 0.12).astype(np.uint8)
+    still = TRANSFORMS[name](dark, np.random.default_rng(1))
+    _, _, w, h = variants(still)[0].box
+    scale = min(1.0, WORKING_SIDE / max(still.shape[:2]))  # boxes are at working size
+    assert 0.95 <= w * h / (640 * 360 * scale ** 2) <= 1.2
