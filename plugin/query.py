@@ -30,6 +30,10 @@ MAX_PICTURE_ASPECT = 4.8
 # Buck Bunny's fade-in at 0.92 s (luma 99th percentile 62): trimmed to a fifth of the picture
 # without it, letterboxed, in a player window, with subtitles or a logo.
 MAX_TRIM_GAIN = 8.0
+# ...a still being dark when the 99th percentile of its grey levels is under this. Not every
+# still: raised 1.6 times, a bare wall (the doorknob clip, 99th percentile 159) lost its flat
+# side as a "border" and became a sliver too faint to search.
+DARK_TRIM_P99 = 128
 # Rounds of border trimming: window frame, then bars, then a thin line between them at most.
 TRIM_ROUNDS = 3
 # Lines along the still's edges this dark (mean luma, 0-255) may be black bars that trimming
@@ -77,8 +81,10 @@ def _contrast_stretched(image: np.ndarray) -> np.ndarray:
     """The still's luma, a dark one brightened (up to MAX_TRIM_GAIN times) to a bright one's
     contrast: a fade's rows are as flat as bars in grey levels, but not for its own contrast."""
     luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
-    gain = min(MAX_TRIM_GAIN, 255 / max(1.0, float(np.percentile(luma, 99))))
-    return luma if gain <= 1 else luma.astype(np.float32) * gain
+    brightest = float(np.percentile(luma, 99))
+    if brightest >= DARK_TRIM_P99:
+        return luma
+    return luma.astype(np.float32) * min(MAX_TRIM_GAIN, 255 / max(1.0, brightest))
 
 
 def _bottom_cut(image: np.ndarray) -> np.ndarray:

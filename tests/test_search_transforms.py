@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from reelprint import search
 from reelprint.decode import frame_at
 from reelprint.indexer import index_paths
 from reelprint.query import WORKING_SIDE, variants
@@ -189,3 +190,13 @@ def test_a_dark_still_is_trimmed_to_its_picture_not_to_its_brightest_corner(name
     _, _, w, h = variants(still)[0].box
     scale = min(1.0, WORKING_SIDE / max(still.shape[:2]))  # boxes are at working size
     assert 0.95 <= w * h / (640 * 360 * scale ** 2) <= 1.2
+
+
+def test_a_bright_bare_wall_keeps_its_flat_sides(shared_media):
+    """Only a dark still is trimmed at a raised contrast: raised, a bare wall's flat side was
+    taken for a border, and what was left too faint to search."""
+    frame = frame_at(shared_media / "facebook-ThreatExchange-tmk/doorknob-hd-no-bar.mp4", 1.73, size=None)
+    still = crop_centre(frame.image, np.random.default_rng(0))
+    first = variants(still)[0]
+    assert first.box == (0, 0, *first.image.shape[1::-1])
+    assert first.features["quality"] >= search.QUERY_MIN_QUALITY
