@@ -80,11 +80,18 @@ def trim(image: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
 def _contrast_stretched(image: np.ndarray) -> np.ndarray:
     """The still's luma, a dark one brightened (up to MAX_TRIM_GAIN times) to a bright one's
     contrast: a fade's rows are as flat as bars in grey levels, but not for its own contrast."""
-    luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
-    brightest = float(np.percentile(luma, 99))
-    if brightest >= DARK_TRIM_P99:
+    luma = _luma(image)
+    if not _is_dark(image):
         return luma
-    return luma.astype(np.float32) * min(MAX_TRIM_GAIN, 255 / max(1.0, brightest))
+    return luma.astype(np.float32) * min(MAX_TRIM_GAIN, 255 / max(1.0, float(np.percentile(luma, 99))))
+
+
+def _is_dark(image: np.ndarray) -> bool:
+    return float(np.percentile(_luma(image), 99)) < DARK_TRIM_P99
+
+
+def _luma(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
 
 
 def _bottom_cut(image: np.ndarray) -> np.ndarray:
@@ -96,7 +103,9 @@ def _bottom_cut(image: np.ndarray) -> np.ndarray:
 def variants(image: np.ndarray) -> list[QueryVariant]:
     """The hypotheses to search: trimmed still, and trimmed with its bottom strip dropped; and
     when trimming cut something, the still as found too (a title card's black is picture, not
-    bars). Each as is and mirrored. Boxes are in the still's pixels at WORKING_SIDE."""
+    bars), and for a mostly black still that without its bottom strip too (a subtitle under a
+    title on black: trimmed, the black is cut around both). Each as is and mirrored. Boxes are in the
+    still's pixels at WORKING_SIDE."""
     image = working_size(image)
     trimmed, box = trim(image)
     x, y, w, _ = box
@@ -104,6 +113,9 @@ def variants(image: np.ndarray) -> list[QueryVariant]:
     hypotheses = [h for h in hypotheses if _plausible_picture(h[0])]
     if trimmed.shape != image.shape or not hypotheses:
         hypotheses.append((image, (0, 0, image.shape[1], image.shape[0]), False))
+        if float(np.median(_luma(image))) <= BLACK_EDGE_MAX:  # its black cut round a subtitle too
+            kept = round(image.shape[0] * (1 - BOTTOM_STRIP))
+            hypotheses.append((image[:kept], (0, 0, image.shape[1], kept), True))
     out = []
     for picture, pbox, cut in hypotheses:
         pbox = pbox or (x, y, w, picture.shape[0])
@@ -125,7 +137,7 @@ def working_size(image: np.ndarray) -> np.ndarray:
 def black_margins(image: np.ndarray) -> tuple[float, float]:
     """Share of the height in black rows at the top and bottom, and of the width in black
     columns at the left and right, as bars centring the frame would be: twice the narrower side."""
-    g = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    g = _luma(image)
 
     def share(means: np.ndarray) -> float:
         dark = means <= BLACK_EDGE_MAX
@@ -145,6 +157,6 @@ def grey(image: np.ndarray, width: int) -> np.ndarray:
     """Grey, `width` pixels wide, lightly blurred: the form the verifier compares."""
     h, w = image.shape[:2]
     height = max(4, round(h * width / w))
-    g = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    g = _luma(image)
     small = cv2.resize(g, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
     return cv2.GaussianBlur(small, (0, 0), 0.8)

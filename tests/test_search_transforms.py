@@ -200,3 +200,14 @@ def test_a_bright_bare_wall_keeps_its_flat_sides(shared_media):
     first = variants(still)[0]
     assert first.box == (0, 0, *first.image.shape[1::-1])
     assert first.features["quality"] >= search.QUERY_MIN_QUALITY
+
+
+def test_a_subtitle_under_a_logo_on_black_is_found(shared_media, tmp_path):
+    """NASA's Artemis logo on black: trimming cuts the black around the logo and the subtitle
+    together; the still as found without its bottom strip is the logo alone."""
+    video = shared_media / "akamhy-videohash/nasa_sls_hotfire_rocket.mkv"
+    truth = frame_at(video, 47.81, size=None)
+    with Index.open(tmp_path / "i.db") as index:
+        index_paths(index, [video])
+        best = Searcher(index).search_image(TRANSFORMS["subtitles"](truth.image, np.random.default_rng(0)))
+    assert best and abs(best[0].t - truth.t) <= 1.0
