@@ -104,8 +104,8 @@ def variants(image: np.ndarray) -> list[QueryVariant]:
     """The hypotheses to search: trimmed still, and trimmed with its bottom strip dropped; and
     when trimming cut something, the still as found too (a title card's black is picture, not
     bars), and for a mostly black still that without its bottom strip too (a subtitle under a
-    title on black: trimmed, the black is cut around both). Each as is and mirrored. Boxes are in the
-    still's pixels at WORKING_SIDE."""
+    title on black: trimming cuts the black around both). Each as is and mirrored. Boxes are in
+    the still's pixels at WORKING_SIDE."""
     image = working_size(image)
     trimmed, box = trim(image)
     x, y, w, _ = box
@@ -113,7 +113,7 @@ def variants(image: np.ndarray) -> list[QueryVariant]:
     hypotheses = [h for h in hypotheses if _plausible_picture(h[0])]
     if trimmed.shape != image.shape or not hypotheses:
         hypotheses.append((image, (0, 0, image.shape[1], image.shape[0]), False))
-        if float(np.median(_luma(image))) <= BLACK_EDGE_MAX:  # its black cut round a subtitle too
+        if float(np.median(_luma(image))) <= BLACK_EDGE_MAX:  # mostly black: a title, maybe subtitled
             kept = round(image.shape[0] * (1 - BOTTOM_STRIP))
             hypotheses.append((image[:kept], (0, 0, image.shape[1], kept), True))
     out = []
