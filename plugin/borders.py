@@ -58,25 +58,54 @@ def _luma(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
 
 
-def _edge_run(lines_mean: np.ndarray, lines_std: np.ndarray, limit: int) -> int:
-    """How many leading lines are uniform and of the first line's colour."""
-    if lines_std[0] >= UNIFORM_STD:
+def _line_stats(lines: np.ndarray, overlay: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's level and spread (mean and std), or with `overlay`, those of the line
+    without that share of it at one end or the other, whichever is more uniform: a channel
+    logo drawn in a corner over a bar. A title on black is centred, and stays picture."""
+    if overlay <= 0:
+        return lines.mean(1), lines.std(1)
+    k = round(lines.shape[1] * overlay)
+    (mean_a, std_a), (mean_b, std_b) = ((part.mean(1), part.std(1)) for part in (lines[:, k:], lines[:, :-k]))
+    first = std_a <= std_b
+    return np.where(first, mean_a, mean_b), np.where(first, std_a, std_b)
+
+
+def _edge_run(edge: np.ndarray, lines_mean: np.ndarray, lines_std: np.ndarray, limit: int) -> int:
+    """How many leading lines are uniform and of the colour of the first, `edge`, which must be
+    uniform whole."""
+    if edge.std() >= UNIFORM_STD:
         return 0
-    same = (lines_std < UNIFORM_STD) & (np.abs(lines_mean - lines_mean[0]) < SAME_COLOUR)
+    same = (lines_std < UNIFORM_STD) & (np.abs(lines_mean - edge.mean()) < SAME_COLOUR)
     run = int(np.argmin(same)) if not same.all() else len(same)
     return min(run, limit)
 
 
-def find_borders(image: np.ndarray) -> LetterboxCrop:
-    """Uniform borders of one image (RGB or grey)."""
+def _side_runs(lines: np.ndarray, overlay: float) -> tuple[int, int]:
+    """Border lines at the start and end of `lines` (rows, or columns transposed). With
+    `overlay`, a side whose lines are uniform but for one end (`_line_stats`) is a border as
+    wide as the other side's: a channel logo over one of two bars that centre the picture. The
+    logo must have stopped the bar well short (a line or two is a player window's shading)."""
+    n = len(lines)
+    limit = int(n * MAX_BORDER)
+    mean, std = _line_stats(lines, 0.0)
+    runs = [_edge_run(lines[0], mean, std, limit), _edge_run(lines[-1], mean[::-1], std[::-1], limit)]
+    if overlay > 0 and max(runs) > 0:
+        mean, std = _line_stats(lines, overlay)
+        covered = [_edge_run(lines[0], mean, std, limit), _edge_run(lines[-1], mean[::-1], std[::-1], limit)]
+        slack = max(2, n // 100)
+        for side in (0, 1):
+            if covered[side] - runs[side] > 2 * slack and abs(covered[side] - runs[1 - side]) <= slack:
+                runs[side] = covered[side]
+    return runs[0], runs[1]
+
+
+def find_borders(image: np.ndarray, overlay: float = 0.0) -> LetterboxCrop:
+    """Uniform borders of one image (RGB or grey); with `overlay`, a bar may have up to that
+    share of its lines covered at one end, if the bar opposite is as wide (`_side_runs`)."""
     luma = _luma(image)
     h, w = luma.shape
-    rows_mean, rows_std = luma.mean(1), luma.std(1)
-    cols_mean, cols_std = luma.mean(0), luma.std(0)
-    top = _edge_run(rows_mean, rows_std, int(h * MAX_BORDER))
-    bottom = _edge_run(rows_mean[::-1], rows_std[::-1], int(h * MAX_BORDER))
-    left = _edge_run(cols_mean, cols_std, int(w * MAX_BORDER))
-    right = _edge_run(cols_mean[::-1], cols_std[::-1], int(w * MAX_BORDER))
+    top, bottom = _side_runs(luma, overlay)
+    left, right = _side_runs(luma.T, overlay)
     # Borders on both sides that leave less than MIN_KEPT of the picture are a flat picture
     # (sky, a wall), not bars.
     if h - top - bottom < MIN_KEPT * h:

@@ -34,6 +34,9 @@ MAX_TRIM_GAIN = 8.0
 # still: raised 1.6 times, a bare wall (the doorknob clip, 99th percentile 159) lost its flat
 # side as a "border" and became a sliver too faint to search.
 DARK_TRIM_P99 = 128
+# Share of a bar's line a channel logo may cover: a logo in the corner of a broadcast's
+# picture sits over its pillarbox bar when the film is narrower than the channel.
+BAR_OVERLAY = 0.25
 # Rounds of border trimming: window frame, then bars, then a thin line between them at most.
 TRIM_ROUNDS = 3
 # Lines along the still's edges this dark (mean luma, 0-255) may be black bars that trimming
@@ -70,7 +73,7 @@ def trim(image: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     the cut: a player window's grey frame first, then the film's black bars within it."""
     x0 = y0 = 0
     for _ in range(TRIM_ROUNDS):
-        x, y, w, h = find_borders(_contrast_stretched(image)).box(image.shape[1], image.shape[0])
+        x, y, w, h = find_borders(_contrast_stretched(image), BAR_OVERLAY).box(image.shape[1], image.shape[0])
         if (w, h) == (image.shape[1], image.shape[0]):
             break
         image, x0, y0 = image[y:y + h, x:x + w], x0 + x, y0 + y

@@ -91,6 +91,21 @@ def test_letterbox_and_pillarbox_are_found(clips):
     assert hamming(image_features(boxed)[0]["phash"], image_features(image)[0]["phash"]) <= 4
 
 
+def test_a_bar_under_a_logo_is_a_bar_only_where_a_logo_may_cover_it(clips):
+    """A channel logo over a pillarbox bar's corner: the bar's columns are uniform but for one
+    end. Only `overlay` lets them be; a line with its middle covered is never a bar's."""
+    image = _frames(clips["alpha"])[0].image
+    h, w = image.shape[:2]
+    barred = cv2.copyMakeBorder(image, 0, 0, 60, 60, cv2.BORDER_CONSTANT, value=0)
+    logo = barred.copy()
+    logo[8:8 + h // 8, w + 60 - 20:w + 120 - 4] = 230  # over the right bar and into the picture
+    assert find_borders(logo, overlay=0.25).box(w + 120, h) == (60, 0, w, h)
+    assert find_borders(logo).box(w + 120, h)[2] > w + 40
+    banded = barred.copy()
+    banded[h // 2 - 10:h // 2 + 10, w + 70:w + 110] = 230  # a caption's words, mid-height
+    assert find_borders(banded, overlay=0.25).box(w + 120, h)[2] > w + 40
+
+
 def test_anchor_frames_cover_every_shot_and_skip_black(clips):
     from reelprint.anchors import anchor_frames
     from reelprint.indexer import fingerprint

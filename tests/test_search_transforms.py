@@ -192,6 +192,18 @@ def test_a_dark_still_is_trimmed_to_its_picture_not_to_its_brightest_corner(name
     assert 0.95 <= w * h / (640 * 360 * scale ** 2) <= 1.2
 
 
+@pytest.mark.parametrize("seed", [0, 2])  # the logo top right, top left
+def test_a_broadcast_logo_over_a_pillarbox_bar_is_trimmed_with_the_bar(seed):
+    """A 4:3 film on a 16:9 channel: the channel's logo sits in the top corner of the 16:9
+    picture, over the bar and the film. Trimming that stopped at the logo kept the bar in."""
+    frame = next(film_frames(shots_for(2, 7), 24.0, (480, 360)))
+    broadcast = TRANSFORMS["logo"](cv2.copyMakeBorder(frame, 0, 0, 80, 80, cv2.BORDER_CONSTANT, value=0),
+                                   np.random.default_rng(seed))
+    assert max(broadcast[30, 20:40].mean(), broadcast[30, 600:620].mean()) > 100  # the logo is on a bar
+    x, y, w, h = variants(broadcast)[0].box
+    assert abs(x - 80) <= 2 and abs(w - 480) <= 4 and (y, h) == (0, 360)
+
+
 def test_a_bright_bare_wall_keeps_its_flat_sides(shared_media):
     """Only a dark still is trimmed at a raised contrast: raised, a bare wall's flat side was
     taken for a border, and what was left too faint to search."""
