@@ -22,20 +22,38 @@ from reelprint.features import frame_features
 # an assumption about real players, not a survey). Cutting a little more leaves a crop of the
 # frame, which the verifier handles; cutting less would leave chrome in.
 BOTTOM_STRIP = 0.16
+# A still whose top strip (BOTTOM_STRIP of its height) varies this many times more than the
+# rest (std of grey levels) may be searched without it too (`variants(without_logo=True)`): a
+# channel logo in a top corner outweighs a dim or flat picture in every comparison. On bench/search_accuracy.py's stills
+# (seed 223's 300, and the 30 of two frames seeds 257 and 263 missed under a logo), a logo
+# over a dark or flat picture (NASA's and Sintel's titles, fades, a bare wall) measured
+# 1.7-4.9, over the rest 0.3-1.2; 12 of the 308 stills without a logo (a car park's busy top)
+# measured 1.5-1.9. For those the hypothesis is wrong, and the moments of a static camera all
+# fit it alike: it is tried only when the still found no sure match without it (`search.py`).
+TOP_OVERLAY_RATIO = 1.5
 # Widest picture a hypothesis may be, either way: a 2.76:1 film with 20% cut from top and bottom
 # is 4.6:1. A dark title card trimmed of its "borders" left a 6:1 strip of text, which then matched
 # a line of another film's text (bench/search_accuracy.py, a still from outside the index).
 MAX_PICTURE_ASPECT = 4.8
 # Most a dark still's contrast is raised by to tell its borders from its picture (`trim`). Big
-# Buck Bunny's fade-in at 0.92 s (luma 99th percentile 62): trimmed to a fifth of the picture
+# Buck Bunny's fade-in at 0.92 s (brightest grey level 62): trimmed to a fifth of the picture
 # without it, letterboxed, in a player window, with subtitles or a logo.
 MAX_TRIM_GAIN = 8.0
-# ...a still being dark when the 99th percentile of its grey levels is under this. Not every
-# still: raised 1.6 times, a bare wall (the doorknob clip, 99th percentile 159) lost its flat
-# side as a "border" and became a sliver too faint to search.
-DARK_TRIM_P99 = 128
-# Share of a bar's line a channel logo may cover: a logo in the corner of a broadcast's
-# picture sits over its pillarbox bar when the film is narrower than the channel.
+# ...a still being dark when its brightest grey level is under this. Not every still: raised 1.6
+# times, a bare wall (the doorknob clip, brightest 156-159) lost its flat side as a "border" and
+# became a sliver too faint to search.
+DARK_TRIM_LEVEL = 128
+# A still's brightest grey level is the one this share of its pixels are at or under. Not 99%:
+# a channel logo covers 2% of the picture (screenshots.logo), and over Big Buck Bunny's fade the
+# 99th percentile was 166, so the fade was not raised and its flat sky was cut.
+BRIGHTEST_SHARE = 0.97
+# A dark still is smoothed over this many pixels square before it is raised: raised 5 times, the
+# noise of a player window's grey frame around the Sintel trailer's fade-in (std 0.75) was no
+# longer uniform (borders.UNIFORM_STD), and the frame was taken for picture.
+TRIM_SMOOTHING_PX = 3
+# Share of a bar's line a channel logo may cover (`borders.find_borders`): a logo in the corner
+# of a broadcast's picture sits over its pillarbox bar when the film is narrower than the
+# channel. The benchmark's logo is 18% of the width (screenshots.logo).
 BAR_OVERLAY = 0.25
 # Rounds of border trimming: window frame, then bars, then a thin line between them at most.
 TRIM_ROUNDS = 3
@@ -57,7 +75,7 @@ class QueryVariant:
 
     image: np.ndarray       # RGB, the part of the still taken to be picture
     box: tuple[int, int, int, int]  # (x, y, w, h) of `image` inside the original still
-    bottom_cut: bool        # the bottom strip was dropped as chrome
+    cut: bool               # a strip was dropped as not the film's (chrome, subtitles, a logo)
     mirrored: bool
     # Share of the height, and of the width, in black lines at both edges (twice the narrower
     # side's): the frame may sit inside bars up to that wide, which trimming could not find.
@@ -84,10 +102,11 @@ def _contrast_stretched(image: np.ndarray) -> np.ndarray:
     """The still's luma, a dark one brightened (up to MAX_TRIM_GAIN times) to a bright one's
     contrast: a fade's rows are as flat as bars in grey levels, but not for its own contrast."""
     luma = _luma(image)
-    brightest = _grey_level(luma, 0.99)
-    if brightest >= DARK_TRIM_P99:
+    brightest = _grey_level(luma, BRIGHTEST_SHARE)
+    if brightest >= DARK_TRIM_LEVEL:
         return luma
-    return luma.astype(np.float32) * min(MAX_TRIM_GAIN, 255 / max(1, brightest))
+    smooth = cv2.blur(luma.astype(np.float32), (TRIM_SMOOTHING_PX, TRIM_SMOOTHING_PX))
+    return smooth * min(MAX_TRIM_GAIN, 255 / max(1, brightest))
 
 
 def _grey_level(luma: np.ndarray, share: float) -> int:
@@ -107,16 +126,30 @@ def _bottom_cut(image: np.ndarray) -> np.ndarray:
     return trim(kept)[0]
 
 
-def variants(image: np.ndarray) -> list[QueryVariant]:
-    """The hypotheses to search: trimmed still, and trimmed with its bottom strip dropped; and
-    when trimming cut something, the still as found too (a title card's black is picture, not
-    bars), and for a mostly black still that without its bottom strip too (a subtitle under a
-    title on black: trimming cuts the black around both). Each as is and mirrored. Boxes are in
-    the still's pixels at WORKING_SIDE."""
+def _top_cut(image: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """`image` (at `box` in the still) without its top strip, then trimmed again, when that strip
+    stands out from the rest as a logo does (TOP_OVERLAY_RATIO)."""
+    strip = round(image.shape[0] * BOTTOM_STRIP)
+    luma = _luma(image)
+    if float(luma[:strip].std()) <= TOP_OVERLAY_RATIO * max(1.0, float(luma[strip:].std())):
+        return None
+    kept, (x, y, w, h) = trim(image[strip:])
+    return kept, (box[0] + x, box[1] + strip + y, w, h)
+
+
+def variants(image: np.ndarray, without_logo: bool = False) -> list[QueryVariant]:
+    """The hypotheses to search: trimmed still, trimmed with its bottom strip dropped, and with
+    `without_logo`, where a logo may be, with its top strip dropped (`_top_cut`); when trimming
+    cut something, the still as found too (a title card's black is picture, not bars), and for a
+    mostly black still that without its bottom strip too (a subtitle under a title on black:
+    trimming cuts the black around both). Each as is and mirrored. Boxes are in the still's
+    pixels at WORKING_SIDE."""
     image = working_size(image)
     trimmed, box = trim(image)
     x, y, w, _ = box
     hypotheses = [(trimmed, box, False), (_bottom_cut(trimmed), None, True)]
+    if without_logo and (logo_cut := _top_cut(trimmed, box)) is not None:
+        hypotheses.append((*logo_cut, True))
     hypotheses = [h for h in hypotheses if _plausible_picture(h[0])]
     if trimmed.shape != image.shape or not hypotheses:
         hypotheses.append((image, (0, 0, image.shape[1], image.shape[0]), False))

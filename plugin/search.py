@@ -24,16 +24,16 @@ from pathlib import Path
 
 import numpy as np
 
-from reelprint import colour
 from reelprint.errors import ReelprintError
 from reelprint.features import EVIDENCE_MIN_QUALITY, layout_distance
 from reelprint.hashes import hamming
 from reelprint.hashscan import near
 from reelprint.images import image_files, load_image
-from reelprint.query import variants
+from reelprint.query import QueryVariant, variants
 from reelprint.refine import Refined, Stretch, could_hold, refine_ahead, refine_stretch
 from reelprint.settling import best_of_each_video, doubtful, match_score, settled
 from reelprint.store import Index, VideoRecord
+from reelprint.stored_colours import StoredColours
 from reelprint.verify import FRAME_WIDTH, TemplateBank
 
 # Up to this many stored frames, every one is ranked against the query by pHash and colour
@@ -87,15 +87,17 @@ LAYOUT_PER_BIT = 4.0
 # Longest stretch decoded after a candidate stored frame: x264's default keyframe interval
 # (250 frames) at 25 fps.
 REFINE_AFTER_S = 10.0
-# Stored frames whose whole palette is compared with the still's (`_Colours.distance`): all of
-# 300k took 190 ms a search, as long as the rest of the ranking; 30k and the scan for the
-# dominant colour over all, 33 ms (random palettes, measured here).
-PALETTE_ROWS = 30_000
 # A still is searched when its contrast (`features` quality) is at least this, below the
 # index's EVIDENCE_MIN_QUALITY: recompression, cropping and grading take contrast away. A bare
 # wall's frame at quality 12 came out at 9-11 as WebP and as a centre crop, and was declined
 # (doorknob-hd-no-bar.mp4, bench/search_accuracy.py). A black frame stays under it (0-2).
 QUERY_MIN_QUALITY = 8
+# A still without a match, or whose best scores under this, is searched again with the
+# hypothesis that a logo covers its top strip, if it may (`query.variants(without_logo=True)`),
+# and the better answer kept. Not at once: for a still with no logo the hypothesis is wrong, and
+# a static camera's moments all fit it alike (car-detection.mp4 at 19.20 s, bench seed 223,
+# answered 25.04 s with it).
+SECOND_LOOK_SCORE = 0.5
 # Report `crop` when the still covers less than this share of the frame's area.
 CROP_MAX_AREA = 0.95
 
@@ -145,7 +147,7 @@ class Searcher:
         self.video_ids, self.times, self.hashes, quality = index.hash_columns(QUERY_MIN_QUALITY)
         self.faint = np.flatnonzero(quality < EVIDENCE_MIN_QUALITY).astype(np.int32)
         exhaustive = len(self.hashes) <= EXHAUSTIVE_FRAMES
-        self.colours = _Colours.from_table(index.colour_table(QUERY_MIN_QUALITY)) if exhaustive else None
+        self.colours = StoredColours.from_table(index.colour_table(QUERY_MIN_QUALITY)) if exhaustive else None
         self.videos = {v.id: v for v in index.videos()}
 
     def __len__(self) -> int:
@@ -153,9 +155,19 @@ class Searcher:
 
     def search_image(self, image: np.ndarray, top: int = 5) -> list[Match]:
         hypotheses = variants(image)
-        features = [v.features for v in hypotheses]
-        if features[0]["quality"] < QUERY_MIN_QUALITY or not len(self.hashes):
+        if hypotheses[0].features["quality"] < QUERY_MIN_QUALITY or not len(self.hashes):
             return []
+        matches = self._search(hypotheses, top)
+        if not matches or matches[0].score < SECOND_LOOK_SCORE:
+            more = variants(image, without_logo=True)
+            if len(more) > len(hypotheses):
+                again = self._search(more, top)
+                if again and (not matches or again[0].score > matches[0].score):
+                    return again
+        return matches
+
+    def _search(self, hypotheses: list[QueryVariant], top: int) -> list[Match]:
+        features = [v.features for v in hypotheses]
         bank = TemplateBank(hypotheses)
         refined: list[Refined] = []
         candidates, within_budget = self._candidates(features, bank)
@@ -188,7 +200,7 @@ class Searcher:
             variant = bank.variants[r.alignment.variant]
             matches.append(Match(
                 self.videos[r.video_id].path, r.t, scores[i], r.distance, variant.mirrored,
-                r.span, min(1.0, scores[i] - runner_up), None if variant.bottom_cut else self._crop(r)))
+                r.span, min(1.0, scores[i] - runner_up), None if variant.cut else self._crop(r)))
         return matches
 
     def _candidates(self, features: list[np.ndarray], bank: TemplateBank
@@ -283,7 +295,7 @@ class Searcher:
             rows, colours = np.arange(len(self.hashes)), self.colours
         else:
             rows = near(self.hashes, [f["phash"] for f in features], RETRIEVAL_RADIUS)[0]
-            colours = _Colours.from_table(self.index.colours_of(self.video_ids[rows], self.times[rows]))
+            colours = StoredColours.from_table(self.index.colours_of(self.video_ids[rows], self.times[rows]))
         cost = np.full(len(rows), np.inf, np.float32)
         bits = np.full(len(rows), 64, np.uint8)
         hashes = self.hashes[rows]
@@ -314,40 +326,6 @@ class Searcher:
         # A mirrored variant is the still flipped back, so its box is in the frame's own coordinates.
         sx, sy = cw / FRAME_WIDTH, ch / grey_h
         return (cx + round(x * sx), cy + round(y * sy), round(w * sx), round(h * sy))
-
-
-@dataclass(frozen=True)
-class _Colours:
-    """Stored frames' colour layouts and palettes (`Index.colour_table` rows). Palettes are in
-    OKLab and kept colour by colour, (5, 3, N): the scan for a still's dominant colour then runs
-    over long rows (a minimum over 5 rows of N, not N minimums over 5: 5x faster here)."""
-
-    layouts: np.ndarray   # (N, 12) uint8
-    palettes: np.ndarray  # (5, 3, N) float32 OKLab
-    shares: np.ndarray    # (N, 5) float32 fractions
-    norms: np.ndarray     # (5, N) float32 squared lengths of the palette colours
-
-    @classmethod
-    def from_table(cls, table: np.ndarray) -> _Colours:
-        lab = colour.srgb_to_oklab(table[:, 12:27].reshape(-1, 5, 3)).astype(np.float32)
-        by_colour = np.ascontiguousarray(lab.transpose(1, 2, 0))
-        return cls(table[:, :12], by_colour, table[:, 27:32].astype(np.float32) / 255, (by_colour ** 2).sum(axis=1))
-
-    def distance(self, features: np.ndarray) -> np.ndarray:
-        """Palette distance of a still's features to every frame here. In a large library only
-        the PALETTE_ROWS frames holding the colour nearest to the still's dominant one are
-        measured in full (the rest get infinity): the whole palette costs 25 colour pairs a frame."""
-        lab = colour.srgb_to_oklab(features["palette"]).astype(np.float32)
-        shares = features["shares"].astype(np.float32) / 255
-        rows = np.arange(len(self.shares))
-        if len(rows) > PALETTE_ROWS:
-            dominant = np.min([self.norms[k] - 2 * np.tensordot(lab[0], self.palettes[k], 1)
-                               for k in range(len(self.palettes))], axis=0)
-            rows = np.argpartition(dominant, PALETTE_ROWS - 1)[:PALETTE_ROWS]
-        out = np.full(len(self.shares), np.inf, np.float32)
-        out[rows] = colour.palette_distance(lab, shares, self.palettes[:, :, rows].transpose(2, 0, 1),
-                                            self.shares[rows])
-        return out
 
 
 def frame_cost(video: VideoRecord) -> float:

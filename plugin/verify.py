@@ -45,7 +45,7 @@ WIDE_SCALES = np.round(np.arange(1.05, 1.5001, WIDE_STEP), 3)
 # keeps at least MIN_KEPT, 0.45, of the width), has them above and below at least. A title on
 # black cut so matched no size (bench/search_accuracy.py seed 131: cat.1's captions, 138 px of 256).
 NARROW_SCALES = np.round(np.arange(0.45, 0.5501, WIDE_STEP), 3)
-# Correlation a variant without its bottom strip must gain to beat the whole still. Measured on
+# Correlation a variant without a strip (`QueryVariant.cut`) must gain to beat the whole still. Measured on
 # 4 Big Buck Bunny frames: untouched, the cut one scored 0.0004-0.0037 lower; inside a player
 # window with a control bar (screenshots.player_chrome) it scored 0.025-0.43 higher.
 CUT_HANDICAP = 0.02
@@ -149,7 +149,7 @@ class TemplateBank:
 
     def _handicap(self, variant: int) -> float:
         """A hypothesis that drops part of the still wins only when clearly better."""
-        return CUT_HANDICAP if self.variants[variant].bottom_cut else 0.0
+        return CUT_HANDICAP if self.variants[variant].cut else 0.0
 
 
 def _peak(frame: np.ndarray, template: np.ndarray) -> tuple[float, tuple[int, int]]:

@@ -13,15 +13,10 @@ from reelprint.query import WORKING_SIDE, variants
 from reelprint.refine import Refined, could_hold, refine_stretch
 from reelprint.scores import MATCH_MIN_DETAIL, PERFECT_MIN_DETAIL, SURE_NCC, detail_needed, score
 from reelprint.screenshots import TRANSFORMS
-from reelprint.search import (
-    PALETTE_ROWS,
-    Searcher,
-    _Colours,
-    frame_cost,
-    search_files,
-)
+from reelprint.search import Searcher, frame_cost, search_files
 from reelprint.settling import best_of_each_video, doubtful, settled
 from reelprint.store import COLOUR_BYTES, Index, VideoRecord
+from reelprint.stored_colours import PALETTE_ROWS, StoredColours
 from reelprint.synth import Shot, film_frames, make_film, shots_for, write_video
 from reelprint.verify import Alignment, TemplateBank
 
@@ -86,11 +81,11 @@ def test_palette_ranking_of_a_large_library_measures_the_frames_that_share_the_d
     table = rng.integers(0, 256, (PALETTE_ROWS + 20_000, COLOUR_BYTES), dtype=np.uint8)
     still = np.zeros(1, FRAME_DTYPE)[0]
     still["palette"], still["shares"] = table[123, 12:27].reshape(5, 3), table[123, 27:32]
-    colours = _Colours.from_table(table)
+    colours = StoredColours.from_table(table)
     d = colours.distance(still)
     measured = np.isfinite(d)
     assert measured.sum() == PALETTE_ROWS and np.argmin(d) == 123 and d[123] < 1e-3
-    full = _Colours.from_table(table[measured]).distance(still)  # small enough to measure whole
+    full = StoredColours.from_table(table[measured]).distance(still)  # small enough to measure whole
     assert np.allclose(d[measured], full, atol=1e-5)
 
 

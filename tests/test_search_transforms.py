@@ -170,6 +170,32 @@ def test_a_title_on_black_cut_to_its_words_is_found(titled):
     assert matches[0].span is not None and matches[0].span[0] <= truth.t <= matches[0].span[1]
 
 
+@pytest.fixture(scope="module")
+def dim_shot(tmp_path_factory: pytest.TempPathFactory):
+    """A film with a dim shot (a night, a fade) at 2-4 s, indexed."""
+    root = tmp_path_factory.mktemp("dim_shot")
+    size, fps = (320, 180), 24.0
+    dim = [(f.astype(np.float32) * 0.3).astype(np.uint8) for f in film_frames(shots_for(2, 56), fps, size)]
+    frames = list(film_frames(shots_for(2, 54), fps, size)) + dim + list(film_frames(shots_for(2, 55), fps, size))
+    video = write_video(root / "lib" / "dim.mp4", frames, fps)
+    with Index.open(root / "i.db") as index:
+        index_paths(index, [root / "lib"])
+        yield video, Searcher(index)
+
+
+@pytest.mark.parametrize("seed", [0, 2])  # the logo top right, top left
+def test_a_dim_shot_under_a_channel_logo_is_found(dim_shot, seed):
+    """A bright logo outweighs a dim picture in every comparison: such a still, found nowhere, is
+    searched again without its top strip; a still with no such strip never is."""
+    video, searcher = dim_shot
+    truth = frame_at(video, 3.0, size=None)
+    still = TRANSFORMS["logo"](truth.image, np.random.default_rng(seed))
+    assert any(v.cut and v.box[1] > 0 for v in variants(still, without_logo=True))
+    assert not any(v.cut and v.box[1] > 0 for v in variants(truth.image, without_logo=True))
+    best = searcher.search_image(still)
+    assert best and best[0].path == str(video) and abs(best[0].t - truth.t) <= 0.25
+
+
 def test_only_a_still_with_black_edges_is_tried_smaller_than_a_crop(tmp_path):
     size, fps = (320, 180), 24.0
     title = _title_card(size, fps)[int(2.5 * fps)]  # "IN 2026"
@@ -181,9 +207,10 @@ def test_only_a_still_with_black_edges_is_tried_smaller_than_a_crop(tmp_path):
     assert found.narrow and found.ncc > 0.95
 
 
-@pytest.mark.parametrize("name", ["letterbox", "pillarbox", "player_chrome"])
+@pytest.mark.parametrize("name", ["letterbox", "pillarbox", "player_chrome", "logo"])
 def test_a_dark_still_is_trimmed_to_its_picture_not_to_its_brightest_corner(name):
-    """A still deep in a fade has rows as flat, in grey levels, as the bars around it."""
+    """A still deep in a fade has rows as flat, in grey levels, as the bars around it; a bright
+    logo over it leaves it as dark."""
     frame = next(film_frames(shots_for(2, 5), 24.0, (640, 360)))
     dark = (frame.astype(np.float32) * 0.12).astype(np.uint8)
     still = TRANSFORMS[name](dark, np.random.default_rng(1))
