@@ -250,3 +250,17 @@ def test_a_subtitle_under_a_logo_on_black_is_found(shared_media, tmp_path):
         index_paths(index, [video])
         best = Searcher(index).search_image(TRANSFORMS["subtitles"](truth.image, np.random.default_rng(0)))
     assert best and abs(best[0].t - truth.t) <= 1.0
+
+
+def test_a_title_fading_out_is_searched_by_its_most_contrasted_hypothesis(shared_media, tmp_path):
+    """The Sintel trailer's title fading out (a mean grey level under 1): whole, the still is
+    under the contrast a search needs; without its bottom strip it is not, and it is found."""
+    video = shared_media / "saveniukoleh-ar-page/sintel_trailer_480x204.mp4"
+    truth = frame_at(video, 46.92, size=None)
+    still = TRANSFORMS["mirror"](truth.image, np.random.default_rng(0))
+    qualities = [v.features["quality"] for v in variants(still)]
+    assert qualities[0] < search.QUERY_MIN_QUALITY <= max(qualities)
+    with Index.open(tmp_path / "i.db") as index:
+        index_paths(index, [video])
+        best = Searcher(index).search_image(still)
+    assert best and abs(best[0].t - truth.t) <= 1.0
