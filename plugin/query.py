@@ -80,6 +80,9 @@ class QueryVariant:
     # Share of the height, and of the width, in black lines at both edges (twice the narrower
     # side's): the frame may sit inside bars up to that wide, which trimming could not find.
     black_margins: tuple[float, float] = (0.0, 0.0)
+    # The picture is mostly black (median grey level at most BLACK_EDGE_MAX): a title or logo on
+    # black, which other titles on black resemble by chance (`scores.score`).
+    on_black: bool = False
 
     @property
     def features(self) -> np.ndarray:
@@ -153,15 +156,15 @@ def variants(image: np.ndarray, without_logo: bool = False) -> list[QueryVariant
     hypotheses = [h for h in hypotheses if _plausible_picture(h[0])]
     if trimmed.shape != image.shape or not hypotheses:
         hypotheses.append((image, (0, 0, image.shape[1], image.shape[0]), False))
-        if _grey_level(_luma(image), 0.5) <= BLACK_EDGE_MAX:  # mostly black: a title, maybe subtitled
+        if _mostly_black(image):  # a title, maybe subtitled
             kept = round(image.shape[0] * (1 - BOTTOM_STRIP))
             hypotheses.append((image[:kept], (0, 0, image.shape[1], kept), True))
     out = []
     for picture, pbox, cut in hypotheses:
         pbox = pbox or (x, y, w, picture.shape[0])
-        black = black_margins(picture)
-        out.append(QueryVariant(picture, pbox, cut, False, black))
-        out.append(QueryVariant(np.ascontiguousarray(picture[:, ::-1]), pbox, cut, True, black))
+        black, on_black = black_margins(picture), _mostly_black(picture)
+        out.append(QueryVariant(picture, pbox, cut, False, black, on_black))
+        out.append(QueryVariant(np.ascontiguousarray(picture[:, ::-1]), pbox, cut, True, black, on_black))
     return out
 
 
@@ -185,6 +188,10 @@ def black_margins(image: np.ndarray) -> tuple[float, float]:
         return min(1.0, 2 * min(runs) / len(means))
 
     return share(g.mean(axis=1)), share(g.mean(axis=0))
+
+
+def _mostly_black(image: np.ndarray) -> bool:
+    return _grey_level(_luma(image), 0.5) <= BLACK_EDGE_MAX
 
 
 def _plausible_picture(image: np.ndarray) -> bool:

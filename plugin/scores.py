@@ -16,10 +16,14 @@ from __future__ import annotations
 # queries) found two stills from outside the index just over both, at (0.87, 0.602) and
 # (0.823, 0.69); of its 524 right first matches 2 scored that low (replayed, the same queries).
 MATCH_MIN_NCC = 0.83
-# ...or this, for a still placed as a small picture (`verify.NARROW_SCALES`, a dark picture that
-# lost its black sides): more of the frames correlate with a small picture by chance. Stills of
-# titles on black from outside the index matched other titles so at 0.843 and 0.892; captions
-# from the index at 0.958-0.974 (bench/search_accuracy.py seed 131).
+# ...or this, for a placement more frames resemble by chance (`verify.Alignment.by_chance`): a
+# small picture (`verify.NARROW_SCALES`, a dark picture that lost its black sides), or a title
+# on black placed at any size. Stills of titles on black from outside the index matched other
+# titles so at 0.843 and 0.892; captions from the index at 0.958-0.974 (bench/search_accuracy.py
+# seed 131). Placed larger, cat.1's caption from outside the index matched the Sintel trailer's
+# "Blender Foundation presents" at 0.893 (seed 269), while the 44 mostly black stills of seeds
+# 223 and 263 that found their own video (NASA's and Sintel's titles) did so at 0.931 and up,
+# 0.948 and up at the right time.
 NARROW_MIN_NCC = 0.93
 # A match needs its fine detail to correlate this well too (`verify.detail_ncc`): smooth
 # pictures correlate with many others, their edges do not. Best frames found for stills of both
@@ -39,11 +43,11 @@ PERFECT_MIN_DETAIL = 0.45
 SURE_NCC = 0.97
 
 
-def score(ncc: float, detail: float, narrow: bool = False) -> float:
+def score(ncc: float, detail: float, by_chance: bool = False) -> float:
     """The weaker of the two correlations, each mapped to 0 at its threshold (MATCH_MIN_NCC, or
-    NARROW_MIN_NCC for a `narrow` placement; `detail_needed`) and 1 at a perfect correlation;
-    below 0 is no match."""
-    need, least = detail_needed(ncc), NARROW_MIN_NCC if narrow else MATCH_MIN_NCC
+    NARROW_MIN_NCC for a placement many frames resemble `by_chance`; `detail_needed`) and 1 at a
+    perfect correlation; below 0 is no match."""
+    need, least = detail_needed(ncc), NARROW_MIN_NCC if by_chance else MATCH_MIN_NCC
     return min((ncc - least) / (1.0 - least), (detail - need) / (1.0 - need))
 
 

@@ -45,7 +45,7 @@ def best_of_each_video(refined: list[Refined]) -> list[Refined]:
 
 def match_score(r: Refined) -> float:
     """The moment's `scores.score`: 0..1 a match, below 0 none."""
-    return score(r.alignment.ncc, r.detail, r.alignment.narrow)
+    return score(r.alignment.ncc, r.detail, r.alignment.by_chance)
 
 
 def doubtful(refined: list[Refined]) -> bool:

@@ -79,11 +79,17 @@ class Alignment:
     box: tuple[int, int, int, int]  # (x, y, w, h) in the compared frame's pixels
     template: np.ndarray | None = field(default=None, compare=False, repr=False)  # as placed
     scale: float = 1.0             # the template's width as a share of the frame's, before fitting
+    on_black: bool = False         # the variant placed is a title on black (`QueryVariant.on_black`)
 
     @property
     def narrow(self) -> bool:
         """Placed at one of NARROW_SCALES: a small picture, which more frames resemble by chance."""
         return self.scale < SCALES[0]
+
+    @property
+    def by_chance(self) -> bool:
+        """Is this a placement many frames resemble by chance: a small picture, or a title on black?"""
+        return self.narrow or self.on_black
 
 
 class TemplateBank:
@@ -115,7 +121,7 @@ class TemplateBank:
             th, tw = t.shape
             peak, (x, y) = _peak(frame, t)
             if peak - self._handicap(i) > best.ncc - self._handicap(best.variant):
-                best = Alignment(float(peak), i, (x, y, tw, th), t, scale)
+                best = Alignment(float(peak), i, (x, y, tw, th), t, scale, self.variants[i].on_black)
         return best
 
     def sharp_width(self, found: Alignment) -> int:

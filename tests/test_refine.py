@@ -138,7 +138,7 @@ def test_bars_in_a_still_are_no_evidence_of_a_video_with_bars(tmp_path, index):
 
     def best(still: np.ndarray) -> float:
         found = refine_stretch(record, 0.0, 4.0, TemplateBank(variants(still)), 0)
-        return score(found.alignment.ncc, found.detail, found.alignment.narrow)
+        return score(found.alignment.ncc, found.detail, found.alignment.by_chance)
 
     assert best(stranger) < 0
     assert best(own) > 0.8
@@ -182,4 +182,4 @@ def test_a_still_with_a_logo_over_a_smooth_shot_is_a_match(index, tmp_path):
     index_paths(index, [video])
     still = logo(frame_at(video, 1.0, size=None).image, np.random.default_rng(0))
     found = refine_stretch(index.videos()[0], 0.0, 2.0, TemplateBank(variants(still)), 0)
-    assert score(found.alignment.ncc, found.detail, found.alignment.narrow) > 0.5
+    assert score(found.alignment.ncc, found.detail, found.alignment.by_chance) > 0.5

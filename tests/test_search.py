@@ -100,8 +100,8 @@ def test_a_near_perfect_correlation_needs_less_fine_detail():
 
 def test_a_still_placed_as_a_small_picture_needs_a_higher_correlation():
     # Titles on black from outside the library matched other titles so at 0.84-0.89.
-    assert score(0.9, 0.9) > 0 > score(0.9, 0.9, narrow=True)
-    assert 0 < score(0.97, 0.9, narrow=True) < score(0.97, 0.9)
+    assert score(0.9, 0.9) > 0 > score(0.9, 0.9, by_chance=True)
+    assert 0 < score(0.97, 0.9, by_chance=True) < score(0.97, 0.9)
 
 
 def test_the_decoding_budget_buys_fewer_frames_of_a_larger_video(index, library, monkeypatch):
@@ -192,7 +192,7 @@ def test_a_video_is_represented_by_a_moment_that_matches_before_a_sharper_one_th
     placed_small = replace(moment(4, 43.96, 0.941), detail=0.883, sharpness=1.497)
     placed_small = replace(placed_small, alignment=replace(placed_small.alignment, scale=0.5))
     own = replace(moment(4, 47.80, 0.989), detail=0.66, sharpness=1.252)
-    assert placed_small.alignment.narrow and score(0.941, 0.883, narrow=True) > 0
+    assert placed_small.alignment.narrow and score(0.941, 0.883, by_chance=True) > 0
     assert best_of_each_video([placed_small, own])[0].t == 47.80
 
 

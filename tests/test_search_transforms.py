@@ -264,3 +264,14 @@ def test_a_title_fading_out_is_searched_by_its_most_contrasted_hypothesis(shared
         index_paths(index, [video])
         best = Searcher(index).search_image(still)
     assert best and abs(best[0].t - truth.t) <= 1.0
+
+
+def test_a_caption_on_black_from_elsewhere_does_not_match_another_title_on_black(shared_media, tmp_path):
+    """A title on black resembles other titles on black by chance, at any size it is placed: cat.1's
+    caption, pillarboxed, matched the Sintel trailer's "Blender Foundation presents" at 0.89."""
+    caption = frame_at(shared_media / "Farmadupe-vid_dup_finder_lib/cat.1.mp4", 5.64, size=None)
+    still = TRANSFORMS["pillarbox"](caption.image, np.random.default_rng(0))
+    assert all(v.on_black for v in variants(still))
+    with Index.open(tmp_path / "i.db") as index:
+        index_paths(index, [shared_media / "saveniukoleh-ar-page/sintel_trailer_480x204.mp4"])
+        assert Searcher(index).search_image(still) == []
