@@ -1,7 +1,9 @@
 """Finding the video and the moment a still comes from.
 
 1. The still is trimmed of bars and player chrome and turned into variants (`query.py`): as
-   found, with a bottom strip (control bar, subtitles) dropped, each mirrored too.
+   found, with a bottom strip (control bar, subtitles) dropped, each mirrored too. A still with
+   no match, or a weak one, whose top strip stands out (a logo over a dim picture) is searched
+   again with that strip dropped too (SECOND_LOOK_SCORE).
 2. Candidates: stored frames are ranked twice, by pHash plus colour-layout distance to the
    nearest variant, and by palette distance; the best of the two rankings, in turn, go on. A
    dark still is ranked by pHash alone too, against the faint frames of fades as well.
@@ -158,19 +160,19 @@ class Searcher:
 
     def search_image(self, image: np.ndarray, top: int = 5) -> list[Match]:
         hypotheses = variants(image)
-        if max(v.features["quality"] for v in hypotheses) < QUERY_MIN_QUALITY or not len(self.hashes):
+        features = [v.features for v in hypotheses]
+        if max(f["quality"] for f in features) < QUERY_MIN_QUALITY or not len(self.hashes):
             return []
-        matches = self._search(hypotheses, top)
+        matches = self._search(hypotheses, features, top)
         if not matches or matches[0].score < SECOND_LOOK_SCORE:
             more = variants(image, without_logo=True)
             if len(more) > len(hypotheses):
-                again = self._search(more, top)
+                again = self._search(more, [v.features for v in more], top)
                 if again and (not matches or again[0].score > matches[0].score):
                     return again
         return matches
 
-    def _search(self, hypotheses: list[QueryVariant], top: int) -> list[Match]:
-        features = [v.features for v in hypotheses]
+    def _search(self, hypotheses: list[QueryVariant], features: list[np.ndarray], top: int) -> list[Match]:
         bank = TemplateBank(hypotheses)
         refined: list[Refined] = []
         candidates, within_budget = self._candidates(features, bank)
