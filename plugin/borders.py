@@ -62,9 +62,9 @@ def _line_stats(lines: np.ndarray, overlay: float) -> tuple[np.ndarray, np.ndarr
     """Each line's level and spread (mean and std), or with `overlay`, those of the line
     without that share of it at one end or the other, whichever is more uniform: a channel
     logo drawn in a corner over a bar. A title on black is centred, and stays picture."""
-    if overlay <= 0:
-        return lines.mean(1), lines.std(1)
     k = round(lines.shape[1] * overlay)
+    if k < 1:
+        return lines.mean(1), lines.std(1)
     (mean_a, std_a), (mean_b, std_b) = ((part.mean(1), part.std(1)) for part in (lines[:, k:], lines[:, :-k]))
     first = std_a <= std_b
     return np.where(first, mean_a, mean_b), np.where(first, std_a, std_b)

@@ -135,7 +135,7 @@ def _top_cut(image: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndar
     stands out from the rest as a logo does (TOP_OVERLAY_RATIO)."""
     strip = round(image.shape[0] * BOTTOM_STRIP)
     luma = _luma(image)
-    if float(luma[:strip].std()) <= TOP_OVERLAY_RATIO * max(1.0, float(luma[strip:].std())):
+    if strip < 1 or float(luma[:strip].std()) <= TOP_OVERLAY_RATIO * max(1.0, float(luma[strip:].std())):
         return None
     kept, (x, y, w, h) = trim(image[strip:])
     return kept, (box[0] + x, box[1] + strip + y, w, h)

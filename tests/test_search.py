@@ -2,6 +2,7 @@ from dataclasses import replace
 
 import cv2
 import numpy as np
+import pytest
 from PIL import Image
 
 from reelprint import search
@@ -59,6 +60,16 @@ def test_a_faint_still_is_searched_and_a_flat_one_declined(index, library):
     assert best.path == str(library / "alpha.mp4") and abs(best.t - still.t) < 0.25
     noise = np.random.default_rng(0).normal(8, 1.5, still.image.shape)
     assert searcher.search_image(np.clip(noise, 0, 255).astype(np.uint8)) == []
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_still_of_a_few_pixels_matches_nothing_without_a_warning(index, library):
+    """Trimming and the logo hypothesis measure strips of the still: none may be empty."""
+    index_paths(index, [library])
+    searcher = Searcher(index)
+    rng = np.random.default_rng(0)
+    for shape in [(1, 1, 3), (2, 2, 3), (1, 40, 3), (40, 1, 3), (5, 200, 3)]:
+        assert searcher.search_image(rng.integers(0, 255, shape).astype(np.uint8)) == []
 
 
 def test_many_images_and_folders_keep_their_order_and_errors(index, library, tmp_path):
