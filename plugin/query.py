@@ -27,7 +27,7 @@ BOTTOM_STRIP = 0.16
 # channel logo in a top corner outweighs a dim or flat picture in every comparison. On
 # bench/search_accuracy.py's stills (seed 223's 300, and the 30 of two frames seeds 257 and 263
 # missed under a logo), a logo over a dark or flat picture (NASA's and Sintel's titles, fades, a
-# bare wall) measured 1.7-4.9, over the rest 0.3-1.2; 12 of the 308 stills without a logo (a car
+# bare wall) measured 1.6-4.9, over the rest 0.3-1.2; 12 of the 308 stills without a logo (a car
 # park's busy top) measured 1.5-1.9. For those the hypothesis is wrong, and the moments of a
 # static camera all fit it alike: it is tried only when a still found no match without it, or a
 # weak one (`search.SECOND_LOOK_SCORE`).
