@@ -61,6 +61,7 @@ class SampledFrame:
     t: float            # seconds from the start of the stream, from the frame's pts
     image: np.ndarray   # (h, w, 3) uint8 RGB at analysis size, display aspect ratio
     keyframe: bool      # an intra frame (a keyframe or a probed I-frame), not one decoded into a GOP
+    swept: bool = False  # sampled by a sweep, where the picture changed (`sampling.py`)
 
 
 def open_video(path: Path) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
@@ -213,7 +214,7 @@ def _seek(container: av.container.InputContainer, stream: av.video.stream.VideoS
     container.seek((stream.start_time or 0) + int(target / stream.time_base), stream=stream, backward=True)
 
 
-def _to_grey(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
+def to_grey(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
     """The frame's luma at (width, height), full range, as an RGB conversion would give it. An
     8-bit YUV frame's first plane is its luma, a grey picture for free: 0.44 ms a 720p frame with
     OpenCV's area resize, where swscale took 1.5 ms for grey and 2.2 ms for RGB (measured).
@@ -250,7 +251,7 @@ def grey_frames_between(path: Path | str, start: float, end: float, size: int = 
     (`refine.refine_ahead`), where the decoder's own threads cost more to start than they gain
     (searches of 12 stills, two stretches at a time: medians 0.89-0.93 of the time with them)."""
     for t, frame, dims in _frames_within(Path(path), start, end, size, references_before, one_thread=True):
-        yield t, _to_grey(frame, *dims)
+        yield t, to_grey(frame, *dims)
 
 
 def _frames_within(path: Path, start: float, end: float, size: int | None, references_before: float | None = None,

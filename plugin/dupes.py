@@ -139,7 +139,7 @@ class PairFinder:
     def __init__(self, index: Index) -> None:
         self.index = index
         self.videos = {v.id: v for v in index.videos(state="indexed") if not _in_trash(v.path)}
-        vid, t, phash, _ = index.hash_columns(EVIDENCE_MIN_QUALITY)
+        vid, t, phash, _ = index.hash_columns(EVIDENCE_MIN_QUALITY, swept=False)
         keep = np.isin(vid, list(self.videos))
         self.table = FrameTable(vid[keep].astype(np.int64), t[keep].astype(np.float64), phash[keep])
         self.blocks = BlockIndex(self.table)
@@ -170,7 +170,7 @@ class PairFinder:
         if v is None or v.state != "indexed" or _in_trash(v.path) or video_id in self.videos:
             return []
         self.videos[video_id] = v
-        frames = self.index.frames(video_id)
+        frames = self.index.frames(video_id, swept=False)
         frames = frames[frames["quality"] >= EVIDENCE_MIN_QUALITY]
         start = len(self.table.video)
         self.table = FrameTable(np.concatenate([self.table.video, np.full(len(frames), video_id, np.int64)]),

@@ -30,6 +30,7 @@ FRAME_DTYPE = np.dtype([
     ("palette", "u1", (colour.PALETTE_SIZE, 3)),
     ("shares", "u1", (colour.PALETTE_SIZE,)),
     ("quality", "u1"),
+    ("swept", "?"),  # sampled where a sweep saw the picture change (`sampling.py`), not at a cut
 ])
 
 # Luma standard deviation (0..255) that maps to quality 100. A frame of ordinary film content

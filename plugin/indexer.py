@@ -49,7 +49,9 @@ def fingerprint(path: str | Path, policy: SamplingPolicy = SamplingPolicy(),
         chunk_crops = [find_borders(f.image) for f in chunk]
         crop = agreed_crop(chunk_crops)
         crops.extend(chunk_crops)
-        parts.append(frame_features([f.image for f in chunk], [f.t for f in chunk], crop))
+        features = frame_features([f.image for f in chunk], [f.t for f in chunk], crop)
+        features["swept"] = [f.swept for f in chunk]
+        parts.append(features)
         chunk.clear()
 
     for frame in frames:

@@ -70,6 +70,7 @@ class Frame(BaseModel):
     mean_rgb = IntegerField()      # 0xRRGGBB, linear-light average stored as sRGB
     palette = BlobField()          # 5 x RGB then 5 shares (/255): 20 bytes
     quality = IntegerField()       # 0..100
+    swept = BooleanField(default=False)  # sampled by a sweep (`sampling.py`): duplicates leave it out
 
     class Meta:
         primary_key = CompositeKey("video", "t_ms")

@@ -5,14 +5,20 @@ but decoding only keyframes runs at ~200x, and encoders put keyframes at shot cu
 sampler feeds the decoder keyframe packets only (every shot is represented by its first
 frame), plus the I-frames an encoder put at a cut too soon after a keyframe, and in long GOPs,
 where the encoder placed no keyframe for many seconds, it decodes into the GOP to add frames,
-within a budget of extra decoded frames. A keyframe that is black or a fade stands for nothing,
-so its GOP gets a frame where the next shot has faded in, within a budget of its own.
+within a budget of extra decoded frames. Where the budget allows the whole GOP, it is swept: every
+frame decoded is glanced at (a pHash of 32x32 grey) and sampled where the picture has changed from
+the last sample, so fades, dissolves and cuts the encoder coded as inter frames get a frame of
+their own. The budget counts decoding work, not frames: a frame costs its share of a 1080p
+frame's pixels, so a small video, cheap to decode whole, is swept throughout, and a 1080p film
+spends what it spent before. A keyframe that is black or a fade stands for nothing, so its GOP
+gets a frame where the next shot has faded in, within a budget of its own.
 Intra-only codecs (MJPEG, ProRes, ...) have every frame a keyframe and are sampled by time instead.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +38,13 @@ from reelprint.decode import (
     error_reason,
     open_video,
     stream_info,
+    to_grey,
     to_rgb,
 )
 from reelprint.errors import DecodeError
-from reelprint.features import EVIDENCE_MIN_QUALITY, quality_batch
+from reelprint.features import EVIDENCE_MIN_QUALITY, phash_batch, quality_batch
 from reelprint.h264 import is_intra, nal_length_size
+from reelprint.hashes import hamming
 
 # Codecs whose packets are read for I-frames that are not keyframes (`h264.py`): an encoder codes
 # a cut too soon after a keyframe as one, and containers flag only keyframes. Tears of Steel's
@@ -54,14 +62,24 @@ TRUNCATION_TOLERANCE_RATIO = 0.05
 # holds a few frames back), to know whether they need a fade fill.
 MAX_PENDING_GOPS = 8
 
+# Decoding a frame costs about its pixel count: budgets count frames as their share of a 1080p
+# frame's, and never more than a whole one (a 4K film's fills are as many frames as a 1080p one's).
+REFERENCE_PIXELS = 1920 * 1080
+
 
 @dataclass(frozen=True)
 class SamplingPolicy:
     """How densely to sample. Defaults keep indexing near 100x realtime (see BENCHMARKS.md)."""
 
-    min_gap: float = 0.5      # seconds: never two samples closer than this (intra-only codecs)
+    min_gap: float = 0.5      # seconds: never two samples closer than this (intra-only codecs, sweeps)
     max_gap: float = 4.0      # seconds: a GOP longer than this gets frames decoded inside it...
     fill_budget: float = 0.06  # ...while the extra decoded frames stay under this share (BENCHMARKS.md)
+    # A GOP this long or longer is swept whole when a budget allows it (the fill budget for a long
+    # GOP, this one for the others): sampled wherever its picture is `change_bits` pHash bits from
+    # the last sample's (BENCHMARKS.md, twelfth round).
+    sweep_min: float = 1.0
+    sweep_budget: float = 0.03
+    change_bits: int = 16
     credit_s: float = 30.0    # the share is of the frames read so far, but at least this many seconds' worth
     # An I-frame that is not evidence (black, a fade) stands for nothing: a frame this far after
     # it is sampled too, where the next shot has faded in (1 s: the Sintel trailer's fades
@@ -124,20 +142,32 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
     dark_keys: set[int] = set()      # pts of sampled keyframes that are not evidence
     last_sample = -math.inf
     frames_seen = 0
-    filled = {"long": 0, "fade": 0}  # extra frames decoded, by budget
+    filled = {"long": 0.0, "sweep": 0.0, "fade": 0.0}  # extra decoding done, in 1080p frames, by budget
+    frame_cost = min(1.0, (cc.width or size[0]) * (cc.height or size[1]) / REFERENCE_PIXELS)
+    sweeps: deque[tuple[float, float]] = deque(maxlen=MAX_PENDING_GOPS)  # (start, end) of GOPs swept
+    swept: set[int] = set()          # pts of the keyframes of GOPs swept: they need no fade fill
+    last_glance: list = [-math.inf, 0]  # time and glance_hash of the last sample
     last_t = 0.0
 
     def fill(gop_end: float) -> Iterator[av.VideoFrame]:
-        """Decode into a long GOP, if the budget allows, to sample it every `max_gap` seconds."""
-        if gop_start is None or not gop or gop_end - gop_start <= policy.max_gap:
+        """Decode into the GOP that just ended, if the budget allows: all of it to sweep it, or,
+        for a long GOP, as far as a frame every `max_gap` seconds."""
+        if gop_start is None or not gop:
             return
-        targets = list(np.arange(gop_start + policy.max_gap, gop_end - policy.max_gap / 2, policy.max_gap))
-        if not targets:
+        depth, long = gop_end, gop_end - gop_start > policy.max_gap
+        if gop_end - gop_start >= policy.sweep_min and affordable("long" if long else "sweep", len(gop)):
+            sweeps.append((gop_start, gop_end))
+            swept.add(gop_key.pts)
+        elif long:
+            targets = list(np.arange(gop_start + policy.max_gap, gop_end - policy.max_gap / 2, policy.max_gap))
+            if not targets:
+                return
+            depth = targets[-1] + 3 * frame_step
+            if not affordable("long", sum(1 for _, t in gop if t <= depth)):
+                return
+            fill_targets.extend(targets)
+        else:
             return
-        depth = targets[-1] + 3 * frame_step
-        if not affordable("long", sum(1 for _, t in gop if t <= depth)):
-            return
-        fill_targets.extend(targets)
         skip_b = cc.name in SKIP_NONREF_CODECS
         if skip_b:
             cc.skip_frame = "NONREF"
@@ -150,13 +180,23 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
             if skip_b:
                 cc.skip_frame = "DEFAULT"
 
-    def affordable(budget: str, cost: int) -> bool:
-        """Spend `cost` extra decoded frames of `budget` if it allows."""
-        share = policy.fade_budget if budget == "fade" else policy.fill_budget
+    def affordable(budget: str, frames: int) -> bool:
+        """Spend the decoding of `frames` extra frames from `budget` if it allows."""
+        share = {"fade": policy.fade_budget, "sweep": policy.sweep_budget}.get(budget, policy.fill_budget)
+        cost = frames * frame_cost
         if filled[budget] + cost > share * max(frames_seen, policy.credit_s / frame_step):
             return False
         filled[budget] += cost
         return True
+
+    def changed(frame: av.VideoFrame, t: float) -> bool:
+        """Is this frame of a sweep far enough, in time and picture, from the last sample?"""
+        glance = glance_hash(frame)
+        if frame.pts in emitted:
+            last_glance[:] = [t, glance]
+            return False
+        since, previous = last_glance
+        return t - since >= policy.min_gap and int(hamming(glance, previous)) >= policy.change_bits
 
     def fade_fills(final: bool = False) -> Iterator[SampledFrame]:
         """A frame `fade_fill` seconds after each sampled I-frame of an ended GOP that was not
@@ -168,6 +208,8 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
             if not final and key.pts not in emitted and len(ended) <= MAX_PENDING_GOPS:
                 continue
             ended.remove(entry)
+            if key.pts in swept:
+                continue
             dark = [start] * (key.pts in dark_keys) + [t for p, t in packets if p.pts in dark_keys]
             if dark:
                 yield from faded_in(key, packets, end, dark)
@@ -205,12 +247,20 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
         while fill_targets and t >= fill_targets[0] - frame_step / 2:
             fill_targets.pop(0)
             served = True
-        if not (intra or served) or frame.pts in emitted:
+        sweeping = not (intra or served) and any(a < t < b for a, b in sweeps)
+        if sweeping and not changed(frame, t):
             return None
-        emitted.add(frame.pts)
-        sample = SampledFrame(t, to_rgb(frame, *size), keyframe=intra)
-        if intra and not _is_evidence(sample.image):
+        if not (intra or served or sweeping) or frame.pts in emitted:
+            return None
+        sample = SampledFrame(t, to_rgb(frame, *size), keyframe=intra, swept=sweeping)
+        evidence = _is_evidence(sample.image)
+        if sweeping and not evidence:
+            return None  # a fade: the sweep samples it once it is a picture
+        if intra and not evidence:
             dark_keys.add(frame.pts)
+        emitted.add(frame.pts)
+        if evidence:
+            last_glance[:] = [t, glance_hash(frame)]
         return sample
 
     try:
@@ -289,6 +339,11 @@ def _decode_fresh(cc: av.codec.context.CodecContext, packets: Iterable[av.Packet
     for packet in packets:
         yield from fresh.decode(packet)
     yield from fresh.decode(None)
+
+
+def glance_hash(frame: av.VideoFrame) -> int:
+    """pHash of a decoded frame's luma at 32x32: what the sweep compares frames by."""
+    return int(phash_batch(to_grey(frame, 32, 32)[None])[0])
 
 
 def _is_evidence(image: np.ndarray) -> bool:

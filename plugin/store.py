@@ -40,16 +40,15 @@ from reelprint.models import (
 from reelprint.store_confirm import ConfirmationStore
 from reelprint.store_daemon import DaemonStore
 from reelprint.store_journal import TrashJournal
+from reelprint.store_search import SearchStore
 
-SCHEMA_VERSION = 1
-# A frame's colour as search ranks it (`colour_table`): layout 12 bytes, palette 15, shares 5.
-COLOUR_BYTES = 32
-# A frame as `hash_columns` reads it: (video id << 32 | t_ms), pHash, quality.
-_HASH_ROW = np.dtype([("key", ">i8"), ("phash", ">u8"), ("quality", "u1")])
+SCHEMA_VERSION = 2
 
 # Migrations from version N to N+1, run in order inside one transaction, after a copy of the
 # file is kept beside it (`index.db.bak-vN`).
-MIGRATIONS: dict[int, Callable[[peewee.Database], None]] = {}
+MIGRATIONS: dict[int, Callable[[peewee.Database], None]] = {
+    1: lambda db: db.execute_sql("ALTER TABLE frame ADD COLUMN swept INTEGER NOT NULL DEFAULT 0"),
+}
 
 
 @dataclass(frozen=True)
@@ -83,14 +82,14 @@ def _pack_rows(video_id: int, frames: np.ndarray) -> Iterator[tuple]:
     t_ms = np.rint(frames["t"] * 1000).astype(np.int64)
     for i in range(len(frames)):
         yield (video_id, int(t_ms[i]), to_int64(int(frames["phash"][i])), frames["layout"][i].tobytes(),
-               int(mean[i]), palette[i].tobytes(), int(frames["quality"][i]))
+               int(mean[i]), palette[i].tobytes(), int(frames["quality"][i]), bool(frames["swept"][i]))
 
 
 def _unpack_rows(rows: list[tuple]) -> np.ndarray:
     out = np.zeros(len(rows), dtype=FRAME_DTYPE)
     if not rows:
         return out
-    t_ms, phash, layout, mean, palette, quality = zip(*rows, strict=True)
+    t_ms, phash, layout, mean, palette, quality, swept = zip(*rows, strict=True)
     out["t"] = np.array(t_ms, dtype=np.float64) / 1000
     out["phash"] = np.array(phash, dtype=np.int64).view(np.uint64)
     out["layout"] = np.frombuffer(b"".join(layout), np.uint8).reshape(-1, 12)
@@ -100,10 +99,11 @@ def _unpack_rows(rows: list[tuple]) -> np.ndarray:
     out["palette"] = pal[:, :15].reshape(-1, 5, 3)
     out["shares"] = pal[:, 15:20]
     out["quality"] = quality
+    out["swept"] = swept
     return out
 
 
-class Index(TrashJournal, DaemonStore, ConfirmationStore):
+class Index(TrashJournal, DaemonStore, ConfirmationStore, SearchStore):
     """An open reelprint database. Use as a context manager, or call `close()`."""
 
     def __init__(self, path: Path | str) -> None:
@@ -237,7 +237,7 @@ class Index(TrashJournal, DaemonStore, ConfirmationStore):
             for start in range(0, len(rows), 500):
                 Frame.insert_many(rows[start:start + 500], fields=[
                     Frame.video, Frame.t_ms, Frame.phash, Frame.layout, Frame.mean_rgb, Frame.palette,
-                    Frame.quality]).execute()
+                    Frame.quality, Frame.swept]).execute()
             Video.update(
                 duration=info.duration, fps=info.fps, width=info.width, height=info.height, codec=info.codec,
                 crop=crop_text, state=INDEXED, error=None, indexed_at=time.time(),
@@ -249,8 +249,8 @@ class Index(TrashJournal, DaemonStore, ConfirmationStore):
         with self.db.atomic():
             Frame.delete().where(Frame.video == video_id).execute()
             self.db.execute_sql(
-                "INSERT INTO frame (video_id, t_ms, phash, layout, mean_rgb, palette, quality) "
-                "SELECT ?, t_ms, phash, layout, mean_rgb, palette, quality FROM frame WHERE video_id = ?",
+                "INSERT INTO frame (video_id, t_ms, phash, layout, mean_rgb, palette, quality, swept) "
+                "SELECT ?, t_ms, phash, layout, mean_rgb, palette, quality, swept FROM frame WHERE video_id = ?",
                 (video_id, source_id))
             Video.update(duration=src.duration, fps=src.fps, width=src.width, height=src.height,
                          codec=src.codec, crop=src.crop, state=INDEXED, error=None,
@@ -279,11 +279,12 @@ class Index(TrashJournal, DaemonStore, ConfirmationStore):
 
     # -- frames -------------------------------------------------------------------------------
 
-    def frames(self, video_id: int) -> np.ndarray:
-        """All stored frames of one video, in time order, as a FRAME_DTYPE array."""
+    def frames(self, video_id: int, swept: bool = True) -> np.ndarray:
+        """The stored frames of one video, in time order, as a FRAME_DTYPE array; `swept=False`
+        leaves out those a sweep sampled."""
         rows = self.db.execute_sql(
-            "SELECT t_ms, phash, layout, mean_rgb, palette, quality FROM frame WHERE video_id = ? "
-            "ORDER BY t_ms", (video_id,)).fetchall()
+            "SELECT t_ms, phash, layout, mean_rgb, palette, quality, swept FROM frame WHERE video_id = ? "
+            f"{'' if swept else 'AND NOT swept '}ORDER BY t_ms", (video_id,)).fetchall()
         return _unpack_rows(rows)
 
     # -- posters --------------------------------------------------------------------------------
@@ -313,47 +314,6 @@ class Index(TrashJournal, DaemonStore, ConfirmationStore):
             why = f": {exact.error}" if exact.error else ""
             raise ReelprintError(f"{exact.path}: not indexed yet (state {exact.state}{why})")
         return exact
-    # -- search (reelprint.search) ---------------------------------------------------------------
-
-    def hash_columns(self, min_quality: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(video_ids int32, t seconds float32, phash uint64, quality uint8) of every indexed frame
-        of at least `min_quality`, ordered by video then time: what search and the duplicate finder
-        are built from. Read as one hex string built in SQL, so Python makes no object a row: 1M
-        frames took 0.40-0.47 s so, 0.78 s as two packed values a row, 2.6 s as four plain columns
-        (measured here); the string is 34 bytes a frame for a moment, where rows were over 100.
-        Frames are read in their primary key's order: joining the videos by state first cost a sort, 0.62 s."""
-        (text,) = self.db.execute_sql(
-            "SELECT group_concat(row, '') FROM (SELECT printf('%016x%016x%02x', (video_id << 32) | t_ms, phash, "
-            "quality) AS row FROM frame WHERE quality >= ? AND video_id IN "
-            "(SELECT id FROM video WHERE state = ?) ORDER BY video_id, t_ms)", (min_quality, INDEXED)).fetchone()
-        data = np.frombuffer(bytes.fromhex(text or ""), _HASH_ROW)
-        # SQLite concatenates in the order its subquery gives, but does not promise to.
-        key = data["key"].astype(np.int64)
-        if np.any(key[1:] < key[:-1]):
-            data = data[np.argsort(key, kind="stable")]
-            key = data["key"].astype(np.int64)
-        return ((key >> 32).astype(np.int32), ((key & 0xFFFFFFFF) / 1000).astype(np.float32),
-                data["phash"].astype(np.uint64), data["quality"].copy())
-
-    def colour_table(self, min_quality: int) -> np.ndarray:
-        """(N, COLOUR_BYTES) uint8 of the frames `hash_columns` returns, in its order: the colour
-        layout (12 bytes), then the palette (5 sRGB colours, 15 bytes) and its shares (5 bytes)."""
-        cur = self.db.execute_sql(
-            "SELECT layout, palette FROM frame WHERE quality >= ? AND video_id IN "
-            "(SELECT id FROM video WHERE state = ?) ORDER BY video_id, t_ms", (min_quality, INDEXED))
-        return np.frombuffer(b"".join(r[0] + r[1] for r in cur.fetchall()), np.uint8).reshape(-1, COLOUR_BYTES)
-
-    def colours_of(self, video_ids: np.ndarray, times: np.ndarray) -> np.ndarray:
-        """`colour_table`'s rows of the frames at (video id, t seconds)."""
-        out = np.zeros((len(video_ids), COLOUR_BYTES), np.uint8)
-        t_ms = np.rint(np.asarray(times, np.float64) * 1000).astype(np.int64)
-        for i, (v, t) in enumerate(zip(video_ids.tolist(), t_ms.tolist(), strict=True)):
-            row = self.db.execute_sql("SELECT layout, palette FROM frame WHERE video_id = ? AND t_ms = ?",
-                                      (v, int(t))).fetchone()
-            if row is not None:
-                out[i] = np.frombuffer(row[0] + row[1], np.uint8)
-        return out
-
     # -- roots, decisions, status -------------------------------------------------------------
 
     def roots(self) -> list[str]:

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import av
 import numpy as np
 import pytest
@@ -8,6 +10,9 @@ from reelprint.features import EVIDENCE_MIN_QUALITY, image_features
 from reelprint.h264 import is_intra, nal_length_size
 from reelprint.sampling import SamplingPolicy, sample_frames
 from reelprint.synth import film_frames, shots_for, write_video
+
+# The other ways of sampling on their own: fills and sweeps would add frames in the GOPs.
+NO_FILLS = SamplingPolicy(fill_budget=0.0, sweep_budget=0.0)
 
 CONTAINERS = [
     ("mp4", "libx264"), ("mkv", "libx264"), ("webm", "libvpx"), ("avi", "mpeg4"), ("mov", "libx264"),
@@ -119,7 +124,7 @@ def test_cuts_coded_as_i_frames_inside_a_gop_are_sampled_exactly(tmp_path, ext):
         intra = {f.pts: round(f.time, 3) for f in container.decode(video=0) if int(f.pict_type) == 1}
     assert {pts for pts, (_, i) in packets.items() if i} == set(intra)
     assert sum(key for key, _ in packets.values()) <= len(intra) - 4
-    _, frames = sample_frames(path)
+    _, frames = sample_frames(path, NO_FILLS)
     frames = list(frames)
     first = min(intra.values())  # a transport stream starts its clock above 0
     assert sorted(round(t - first, 3) for t in intra.values()) == sorted(round(f.t, 3) for f in frames)
@@ -140,9 +145,9 @@ def test_a_black_keyframe_gets_a_frame_where_the_next_shot_has_faded_in(tmp_path
     path = write_video(tmp_path / "fades.mp4", frames, fps,
                        options={"x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0"})
     keys = [0.0, 4.0]
-    _, plain = sample_frames(path, SamplingPolicy(fade_budget=0.0))
+    _, plain = sample_frames(path, replace(NO_FILLS, fade_budget=0.0))
     assert sorted(round(f.t, 2) for f in plain) == keys
-    _, sampled = sample_frames(path)
+    _, sampled = sample_frames(path, NO_FILLS)
     sampled = sorted(sampled, key=lambda f: f.t)
     assert [round(f.t, 2) for f in sampled[::2]] == keys
     for key, f in zip(sampled[::2], sampled[1::2], strict=True):
@@ -161,10 +166,10 @@ def test_a_dark_cut_inside_a_gop_gets_a_frame_where_the_shot_has_faded_in(tmp_pa
     frames = first[:50] + [(f * min(1.0, 0.1 + i / 20)).astype(np.uint8) for i, f in enumerate(second[50:150])]
     path = write_video(tmp_path / "dark_cut.mp4", frames, fps,
                        options={"x264-params": "keyint=1000:min-keyint=500:scenecut=40"})
-    _, plain = sample_frames(path, SamplingPolicy(fade_budget=0.0))
+    _, plain = sample_frames(path, replace(NO_FILLS, fade_budget=0.0))
     plain = sorted(f.t for f in plain)
     assert len(plain) == 2 and 1.9 < plain[1] < 2.2  # the keyframe and the cut, which is dark
-    _, sampled = sample_frames(path)
+    _, sampled = sample_frames(path, NO_FILLS)
     sampled = sorted(sampled, key=lambda f: f.t)
     assert len(sampled) == 3
     assert 1.0 <= sampled[2].t - plain[1] <= 1.0 + 2 / fps
@@ -195,3 +200,43 @@ def test_every_keyframe_is_sampled_even_one_the_decoder_drops(shared_media):
     sampled = sorted(f.t for f in frames)
     assert any(abs(k - 19.728) < 0.01 for k in keys)
     assert all(min(abs(k - t) for t in sampled) < 0.001 for k in keys)
+
+
+def _dissolve(first: list[np.ndarray], second: list[np.ndarray], frames: int) -> list[np.ndarray]:
+    return [(a * (1 - i / frames) + b * (i / frames)).astype(np.uint8)
+            for i, (a, b) in enumerate(zip(first, second, strict=False))][:frames]
+
+
+def test_a_gop_is_swept_for_a_shot_the_encoder_coded_without_a_keyframe(tmp_path):
+    # An encoder without scene-cut detection (a fixed GOP, a dissolve) codes a new shot as inter
+    # frames: sampled by keyframes only, its shot has no frame that looks like it. A GOP the
+    # budget can pay for is decoded whole and sampled where its picture changed.
+    fps, size = 25, (320, 180)
+    first = list(film_frames([shots_for(3, seed=6, mean_shot=20.0)[0]], fps, size))
+    second = list(film_frames([shots_for(3, seed=9, mean_shot=20.0)[0]], fps, size))
+    frames = first[:38] + _dissolve(first[38:], second, 25) + second[25:62]
+    path = write_video(tmp_path / "dissolve.mp4", frames, fps, options={"x264-params": "keyint=1000:scenecut=0"})
+    shot = [int(image_features(f)[0]["phash"]) for f in frames[63:]]
+
+    def bits_to_a_sample(policy: SamplingPolicy) -> float:
+        """Median over the second shot's frames of the pHash bits to the nearest frame sampled."""
+        _, sampled = sample_frames(path, policy)
+        hashes = [int(image_features(f.image)[0]["phash"]) for f in sampled]
+        return float(np.median([min(bin(h ^ s).count("1") for s in hashes) for h in shot]))
+
+    assert bits_to_a_sample(NO_FILLS) >= 24
+    assert bits_to_a_sample(SamplingPolicy()) <= 10
+
+
+def test_a_sweep_stays_within_its_budget(tmp_path):
+    # Shots coded without keyframes throughout: every GOP wants a sweep, the budget (a share of
+    # the decoding of the frames read, in 1080p frames) pays for some.
+    fps, size = 25, (320, 180)
+    path = write_video(tmp_path / "gops.mp4", film_frames(shots_for(60, seed=2, mean_shot=1.0), fps, size), fps,
+                       options={"x264-params": "keyint=50:min-keyint=50:scenecut=0"})
+    counts = {}
+    for share in (0.0, 0.003, 1.0):
+        _, sampled = sample_frames(path, SamplingPolicy(sweep_budget=share, credit_s=0.0))
+        counts[share] = len(list(sampled))
+    assert counts[0.0] == 30  # the keyframes
+    assert counts[0.0] < counts[0.003] < counts[1.0]

@@ -12,14 +12,18 @@ from reelprint.features import EVIDENCE_MIN_QUALITY, FRAME_DTYPE
 from reelprint.indexer import index_paths
 from reelprint.query import WORKING_SIDE, variants
 from reelprint.refine import Refined, could_hold, refine_stretch
+from reelprint.sampling import SamplingPolicy
 from reelprint.scores import MATCH_MIN_DETAIL, PERFECT_MIN_DETAIL, SURE_NCC, detail_needed, score
 from reelprint.screenshots import TRANSFORMS
 from reelprint.search import Searcher, frame_cost, search_files
 from reelprint.settling import best_of_each_video, doubtful, settled
-from reelprint.store import COLOUR_BYTES, Index, VideoRecord
+from reelprint.store import Index, VideoRecord
+from reelprint.store_search import COLOUR_BYTES
 from reelprint.stored_colours import PALETTE_ROWS, StoredColours
 from reelprint.synth import Shot, film_frames, make_film, shots_for, write_video
 from reelprint.verify import Alignment, TemplateBank
+
+KEYFRAMES_ONLY = SamplingPolicy(fill_budget=0.0, sweep_budget=0.0)  # stored frames where the test puts keyframes
 
 
 def test_exact_frame_finds_the_video_and_time(index, library):
@@ -223,7 +227,7 @@ def test_the_stretch_beyond_an_edge_moment_is_the_one_on_the_other_side_of_it(tm
     frames = film_frames([Shot(8.0, 5)], 24.0, (320, 180))
     write_video(tmp_path / "lib" / "pan.mp4", frames, 24.0, options={"g": "48", "sc_threshold": "0"})
     with Index.open(tmp_path / "i.db") as index:
-        index_paths(index, [tmp_path / "lib"])
+        index_paths(index, [tmp_path / "lib"], KEYFRAMES_ONLY)
         searcher = Searcher(index)
         video_id = index.videos()[0].id
         assert [round(float(t), 2) for t in searcher.times] == [0.0, 2.0, 4.0, 6.0]
