@@ -135,3 +135,27 @@ def test_hash_columns_give_every_good_frame_by_video_then_time(tmp_path, clips):
     expected = [(v, float(t), int(h), int(q)) for v in sorted(saved)
                 for t, h, q in zip(saved[v]["t"], saved[v]["phash"], saved[v]["quality"], strict=True)]
     assert list(zip(video_ids.tolist(), times.tolist(), hashes.tolist(), quality.tolist(), strict=True)) == expected
+
+
+def test_a_version_1_database_keeps_its_frames_and_only_new_sweeps_are_marked(tmp_path, clips):
+    # Version 2 marks the frames a sweep sampled (duplicate finding leaves them out): a version 1
+    # index gains the mark, unset, and keeps every frame it had.
+    from reelprint.indexer import fingerprint
+
+    fp = fingerprint(clips["alpha"])
+    path = tmp_path / "v1.db"
+    with Index.open(path) as idx:
+        vid = idx.queue("/films/alpha.mp4", 1, 1.0, "sig")
+        idx.save_fingerprint(vid, fp.info, fp.frames, fp.crop)
+        idx.db.execute_sql("ALTER TABLE frame DROP COLUMN swept")
+        idx.db.execute_sql("PRAGMA user_version = 1")
+    with Index.open(path) as idx:
+        kept = idx.frames(vid)
+        assert np.array_equal(kept["phash"], fp.frames["phash"]) and not kept["swept"].any()
+        frames = fp.frames.copy()
+        frames["swept"] = np.arange(len(frames)) % 2 == 1
+        idx.save_fingerprint(vid, fp.info, frames, fp.crop)
+        assert np.array_equal(idx.frames(vid)["swept"], frames["swept"])
+        assert np.array_equal(idx.frames(vid, swept=False)["phash"], frames["phash"][::2])
+        assert len(idx.hash_columns(0, swept=False)[1]) == len(frames[::2]) < len(idx.hash_columns(0)[1])
+    assert (tmp_path / "v1.db.bak-v1").exists()
