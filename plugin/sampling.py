@@ -17,6 +17,7 @@ Intra-only codecs (MJPEG, ProRes, ...) have every frame a keyframe and are sampl
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -146,7 +147,7 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
     frame_cost = min(1.0, (cc.width or size[0]) * (cc.height or size[1]) / REFERENCE_PIXELS)
     sweeps: deque[tuple[float, float]] = deque(maxlen=MAX_PENDING_GOPS)  # (start, end) of GOPs swept
     swept: set[int] = set()          # pts of the keyframes of GOPs swept: they need no fade fill
-    last_glance: list = [-math.inf, 0]  # time and glance_hash of the last sample
+    glances: list[tuple[float, int]] = []  # (t, glance_hash) of the samples that are evidence, by time
     last_t = 0.0
 
     def fill(gop_end: float) -> Iterator[av.VideoFrame]:
@@ -190,13 +191,15 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
         return True
 
     def changed(frame: av.VideoFrame, t: float) -> bool:
-        """Is this frame of a sweep far enough, in time and picture, from the last sample?"""
-        glance = glance_hash(frame)
+        """Is this frame of a sweep far enough, in time and picture, from the sample before it? (An
+        I-frame inside the GOP was sampled before the sweep reached it.)"""
         if frame.pts in emitted:
-            last_glance[:] = [t, glance]
             return False
-        since, previous = last_glance
-        return t - since >= policy.min_gap and int(hamming(glance, previous)) >= policy.change_bits
+        before = bisect.bisect_right(glances, (t, math.inf)) - 1
+        if before < 0:
+            return True
+        since, previous = glances[before]
+        return t - since >= policy.min_gap and int(hamming(glance_hash(frame), previous)) >= policy.change_bits
 
     def fade_fills(final: bool = False) -> Iterator[SampledFrame]:
         """A frame `fade_fill` seconds after each sampled I-frame of an ended GOP that was not
@@ -260,7 +263,7 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
             dark_keys.add(frame.pts)
         emitted.add(frame.pts)
         if evidence:
-            last_glance[:] = [t, glance_hash(frame)]
+            bisect.insort(glances, (t, glance_hash(frame)))
         return sample
 
     try:

@@ -240,3 +240,17 @@ def test_a_sweep_stays_within_its_budget(tmp_path):
         counts[share] = len(list(sampled))
     assert counts[0.0] == 30  # the keyframes
     assert counts[0.0] < counts[0.003] < counts[1.0]
+
+
+def test_a_sweep_samples_before_an_i_frame_inside_its_gop(tmp_path):
+    # The I-frame at a cut inside the GOP is sampled as it is read, before the sweep decodes the
+    # GOP: the sweep still compares the frames before that cut with the samples before them.
+    fps, size = 25, (320, 180)
+    shots = [list(film_frames([shots_for(3, seed=s, mean_shot=20.0)[0]], fps, size)) for s in (6, 9, 12)]
+    frames = shots[0][:20] + _dissolve(shots[0][20:], shots[1], 20) + shots[1][20:60] + shots[2][:50]
+    path = write_video(tmp_path / "cut.mp4", frames, fps,
+                       options={"x264-params": "keyint=1000:min-keyint=500:scenecut=40"})
+    _, sampled = sample_frames(path)
+    times = sorted(f.t for f in sampled)
+    assert any(abs(t - 3.2) < 0.05 for t in times)  # the cut, an I-frame
+    assert any(1.0 < t < 3.1 for t in times)  # the dissolved-in shot, before it
