@@ -41,7 +41,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             raise ReelprintError(f"{p}: no such file or directory")
     bar = ProgressBar("indexing", enabled=not args.quiet)
     with Index.open(args.db) as index:
-        summary = index_paths(index, args.paths, progress=bar)
+        summary = index_paths(index, args.paths, progress=bar, again=args.again)
     bar.close()
     if args.json:
         print_json(summary.as_dict())
@@ -174,6 +174,8 @@ Command = tuple[Callable[[argparse.Namespace], int], Callable[[argparse.Argument
 
 def _index_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", help="files or folders (recursive)")
+    p.add_argument("--again", action="store_true",
+                   help="fingerprint unchanged files again too (after an upgrade that samples differently)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 

@@ -110,8 +110,9 @@ def fingerprint_or_error(path: str, policy: SamplingPolicy = SamplingPolicy(),
 
 
 def index_paths(index: Index, paths: Iterable[str | Path], policy: SamplingPolicy = SamplingPolicy(),
-                progress: Progress | None = None) -> IndexSummary:
-    """Bring the index in step with the video files under `paths`."""
+                progress: Progress | None = None, again: bool = False) -> IndexSummary:
+    """Bring the index in step with the video files under `paths`; `again` fingerprints unchanged
+    files again too (after an upgrade that samples differently, such as sweeps)."""
     roots = _under(paths)
     summary = IndexSummary()
     on_disk = {f.path: f for f in walk_videos(roots)}
@@ -122,7 +123,8 @@ def index_paths(index: Index, paths: Iterable[str | Path], policy: SamplingPolic
     todo: list[tuple[FileStat, str | None]] = []
     for path, stat in on_disk.items():
         old = known.get(path)
-        if old and old.size == stat.size and old.mtime == stat.mtime and old.state in ("indexed", ERROR):
+        if old and old.size == stat.size and old.mtime == stat.mtime and old.state in ("indexed", ERROR) \
+                and not again:
             summary.unchanged += 1
             continue
         try:
@@ -144,7 +146,7 @@ def index_paths(index: Index, paths: Iterable[str | Path], policy: SamplingPolic
 
         file_progress(0.0)
         video_id = index.queue(stat.path, stat.size, stat.mtime, signature)
-        if copy_twin(index, video_id, signature):
+        if not again and copy_twin(index, video_id, signature):
             summary.copied += 1
             continue
         error = index_file(index, video_id, stat.path, policy, file_progress)

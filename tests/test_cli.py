@@ -32,6 +32,16 @@ def test_index_status_search_json(tmp_path, library):
     assert result[1]["matches"] == [] and "no such file" in result[1]["error"]
 
 
+def test_index_again_fingerprints_unchanged_files_too(tmp_path, library):
+    # After an upgrade that samples differently (sweeps), an unchanged library is brought up to it.
+    db = tmp_path / "lib.db"
+    first = json.loads(run("index", "--json", library, db=db).stdout)
+    plain = json.loads(run("index", "--json", library, db=db).stdout)
+    again = json.loads(run("index", "--json", "--again", library, db=db).stdout)
+    assert first["indexed"] == 2 and plain["unchanged"] == 2 and plain["indexed"] == 0
+    assert again["indexed"] == 2 and again["unchanged"] == 0
+
+
 def test_bad_input_is_one_line_without_traceback(tmp_path):
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"definitely not sqlite" * 200)
