@@ -254,3 +254,16 @@ def test_a_sweep_samples_before_an_i_frame_inside_its_gop(tmp_path):
     times = sorted(f.t for f in sampled)
     assert any(abs(t - 3.2) < 0.05 for t in times)  # the cut, an I-frame
     assert any(1.0 < t < 3.1 for t in times)  # the dissolved-in shot, before it
+
+
+def test_the_budget_counts_pixels_so_a_small_video_is_swept_more(tmp_path):
+    # Decoding costs about its pixels: the same film at a quarter of the width (1/16 of the
+    # pixels) gets its GOPs swept where the larger one's budget runs out.
+    swept = {}
+    for size in ((128, 72), (512, 288)):
+        frames = film_frames(shots_for(40, seed=2, mean_shot=1.0), 25, size)
+        path = write_video(tmp_path / f"film_{size[0]}.mp4", frames, 25,
+                           options={"x264-params": "keyint=50:min-keyint=50:scenecut=0"})
+        _, sampled = sample_frames(path, SamplingPolicy(sweep_budget=0.01, credit_s=0.0))
+        swept[size] = sum(f.swept for f in sampled)
+    assert swept[(512, 288)] < swept[(128, 72)] / 2
