@@ -193,16 +193,16 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
         filled[budget] += cost
         return True
 
-    def changed(frame: av.VideoFrame, t: float) -> bool:
-        """Is this frame of a sweep far enough, in time and picture, from the sample before it? (An
-        I-frame inside the GOP was sampled before the sweep reached it.)"""
-        if frame.pts in emitted:
-            return False
+    def changed(frame: av.VideoFrame, t: float) -> int | None:
+        """The glance of this frame of a sweep if it is far enough, in time and picture, from the
+        sample before it (an I-frame inside the GOP was sampled before the sweep reached it)."""
         before = bisect.bisect_right(glances, (t, math.inf)) - 1
-        if before < 0:
-            return True
-        since, previous = glances[before]
-        return t - since >= policy.min_gap and int(hamming(glance_hash(frame), previous)) >= policy.change_bits
+        if frame.pts in emitted or (before >= 0 and t - glances[before][0] < policy.min_gap):
+            return None
+        glance = glance_hash(frame)
+        if before >= 0 and int(hamming(glance, glances[before][1])) < policy.change_bits:
+            return None
+        return glance
 
     def fade_fills(final: bool = False) -> Iterator[SampledFrame]:
         """A frame `fade_fill` seconds after each sampled I-frame of an ended GOP that was not
@@ -254,7 +254,8 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
             fill_targets.pop(0)
             served = True
         sweeping = not (intra or served) and any(a < t < b for a, b in sweeps)
-        if sweeping and not changed(frame, t):
+        glance = changed(frame, t) if sweeping else None
+        if sweeping and glance is None:
             return None
         if not (intra or served or sweeping) or frame.pts in emitted:
             return None
@@ -266,7 +267,7 @@ def _sample(path, container, stream, info, size, policy, progress) -> Iterator[S
             dark_keys.add(frame.pts)
         emitted.add(frame.pts)
         if evidence:
-            bisect.insort(glances, (t, glance_hash(frame)))
+            bisect.insort(glances, (t, glance if glance is not None else glance_hash(frame)))
         return sample
 
     try:
