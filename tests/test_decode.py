@@ -243,8 +243,8 @@ def test_a_sweep_stays_within_its_budget(tmp_path):
 
 
 def test_a_sweep_samples_before_an_i_frame_inside_its_gop(tmp_path):
-    # The I-frame at a cut inside the GOP is sampled as it is read, before the sweep decodes the
-    # GOP: the sweep still compares the frames before that cut with the samples before them.
+    # A GOP with a dissolve, then a cut the encoder coded as an I-frame: both the cut and the
+    # dissolved-in shot before it are sampled (the I-frame as it is read, the shot by the sweep).
     fps, size = 25, (320, 180)
     shots = [list(film_frames([shots_for(3, seed=s, mean_shot=20.0)[0]], fps, size)) for s in (6, 9, 12)]
     frames = shots[0][:20] + _dissolve(shots[0][20:], shots[1], 20) + shots[1][20:60] + shots[2][:50]
