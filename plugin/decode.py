@@ -41,6 +41,20 @@ LUMA_FIRST_FORMATS = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "y
 FULL_RANGE = 2
 _LIMITED_TO_FULL = np.clip((np.arange(256) - 16) * 255 / 219 + 0.5, 0, 255).astype(np.uint8)
 
+# A stretch of frames this large or larger is decoded on the decoder's own threads, smaller
+# ones on one thread (`grey_frames_between`). Search decodes two stretches side by side, and a
+# 10 s GOP of 1080p is often left decoding alone on one core after the other stretch is done:
+# with threads, bench/search_1080p.py took 0.88-0.92 of the time (medians of three alternating
+# runs). For small frames the threads cost more to start than they gain.
+THREADED_MIN_PIXELS = 1280 * 720
+# A frame more than this many times as tall as the grey picture asked of it is read every few
+# pixels before it is area-averaged (`to_grey`'s stride): averaging all of a 1080p frame's luma
+# down to 160 px cost 1.1 ms, a quarter of decoding it (3.5 ms, one thread); read every third
+# pixel, 0.2 ms. What is left is still an average of 16 pixels an output pixel, and moments
+# found were the same (30 stills each of 1080p Big Buck Bunny, the 720p doorknob, the doorknob
+# at 1080p: one moved by a frame, scores a median 0.002-0.003 lower, at most 0.026).
+GREY_READ_MARGIN = 4
+
 # The index stores times to the millisecond, and search holds them as float32 (a 5-hour film's
 # last times to a millisecond too): a time read back may be up to 1.5 ms from the frame's own
 # pts, either way. Under half the gap between frames of a 240 fps phone clip (4.2 ms).
@@ -138,20 +152,20 @@ class StreamClock:
 
 
 def _decode_from(path: Path, start: float, size: int | None, references_before: float | None = None,
-                 one_thread: bool = False) -> Iterator[tuple[float, av.VideoFrame, tuple[int, int]]]:
+                 one_thread_below: int = 0) -> Iterator[tuple[float, av.VideoFrame, tuple[int, int]]]:
     """(t, frame, output size) for every frame from the keyframe at or before `start` onwards;
     with `references_before`, without the frames shown before that time that no other frame
     refers to, for codecs that can skip them (SKIP_NONREF_CODECS): getting to a moment deep in a
-    GOP costs less.
+    GOP costs less. Frames of fewer than `one_thread_below` pixels are decoded on one thread.
 
     Converting a frame costs more than decoding it, so callers convert only the frames they keep.
     """
     container, stream = open_video(path)
-    if one_thread:
+    cc = stream.codec_context
+    if cc.width * cc.height < one_thread_below:
         stream.thread_type, stream.thread_count = "NONE", 1
     with container:
         clock = StreamClock(stream)
-        cc = stream.codec_context
         tb = stream.time_base or Fraction(1, 1000)
         skipping = references_before is not None and cc.name in SKIP_NONREF_CODECS
         if skipping:
@@ -249,16 +263,17 @@ def grey_frames_between(path: Path | str, start: float, end: float, size: int = 
     comparison of pictures needs, at a fifth of the cost of RGB frames. `references_before`: the
     non-reference frames of H.264 (SKIP_NONREF_CODECS) shown before it are skipped.
 
-    Decoded on one thread: callers decode a few seconds at a time, several stretches side by side
-    (`refine.refine_ahead`), where the decoder's own threads cost more to start than they gain
-    (searches of 12 stills, two stretches at a time: medians 0.89-0.93 of the time with them)."""
-    for t, frame, dims in _frames_within(Path(path), start, end, size, references_before, one_thread=True):
-        yield t, to_grey(frame, *dims)
+    Decoded on one thread below THREADED_MIN_PIXELS: callers decode a few seconds at a time,
+    several stretches side by side (`refine.refine_ahead`), where the decoder's own threads cost
+    more to start than they gain (searches of 12 stills, two stretches at a time: medians
+    0.89-0.93 of the time with them)."""
+    for t, frame, dims in _frames_within(Path(path), start, end, size, references_before, THREADED_MIN_PIXELS):
+        yield t, to_grey(frame, *dims, stride=max(1, frame.height // (GREY_READ_MARGIN * dims[1])))
 
 
 def _frames_within(path: Path, start: float, end: float, size: int | None, references_before: float | None = None,
-                   one_thread: bool = False) -> Iterator[tuple[float, av.VideoFrame, tuple[int, int]]]:
-    for t, frame, dims in _decode_from(path, start, size, references_before, one_thread):
+                   one_thread_below: int = 0) -> Iterator[tuple[float, av.VideoFrame, tuple[int, int]]]:
+    for t, frame, dims in _decode_from(path, start, size, references_before, one_thread_below):
         if t > end + TIME_TOLERANCE_S:
             break
         if t >= start - TIME_TOLERANCE_S:

@@ -4,12 +4,12 @@ import av
 import numpy as np
 import pytest
 
-from reelprint.decode import _decode_from, frame_at, frames_between, probe
+from reelprint.decode import _decode_from, frame_at, frames_between, grey_frames_between, probe, to_grey
 from reelprint.errors import DecodeError
 from reelprint.features import EVIDENCE_MIN_QUALITY, image_features
 from reelprint.h264 import is_intra, nal_length_size
 from reelprint.sampling import SamplingPolicy, sample_frames
-from reelprint.synth import film_frames, shots_for, write_video
+from reelprint.synth import film_frames, make_film, shots_for, write_video
 
 # The other ways of sampling on their own: fills and sweeps would add frames in the GOPs.
 NO_FILLS = SamplingPolicy(fill_budget=0.0, sweep_budget=0.0)
@@ -185,6 +185,23 @@ def test_decoding_from_a_stored_keyframe_time_starts_at_that_keyframe(tmp_path):
         first_t, first, _ = next(_decode_from(path, stored, None))
         assert first.key_frame and first_t == pytest.approx(stored, abs=1e-3)
         assert frame_at(path, stored).t == pytest.approx(stored, abs=1e-3)
+
+
+def test_a_large_video_is_decoded_for_comparison_on_threads_and_read_every_few_pixels(tmp_path):
+    """720p and larger: the decoder's threads hand frames back late, and the luma is read every
+    other pixel before it is averaged (`decode.GREY_READ_MARGIN`). Every frame must still come,
+    in order, and each picture must be its frame's own average within a hair."""
+    path = make_film(tmp_path / "hd.mp4", 1.5, seed=4, size=(1280, 720))
+    compared = list(grey_frames_between(path, 0.5, 1.5, size=160))
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "NONE"
+        whole = [(f.time, to_grey(f, 160, 90)) for f in container.decode(stream) if f.time >= 0.5 - 1e-3]
+    assert [t for t, _ in compared] == pytest.approx([t for t, _ in whole], abs=1e-3)
+    for (_, strided), (_, averaged) in zip(compared, whole, strict=True):
+        assert strided.shape == averaged.shape == (90, 160)
+        assert np.corrcoef(strided.ravel(), averaged.ravel())[0, 1] > 0.995
+        assert np.abs(strided.astype(int) - averaged).mean() < 2.0
 
 
 def test_every_keyframe_is_sampled_even_one_the_decoder_drops(shared_media):
