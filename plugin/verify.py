@@ -45,6 +45,13 @@ WIDE_SCALES = np.round(np.arange(1.05, 1.5001, WIDE_STEP), 3)
 # keeps at least MIN_KEPT, 0.45, of the width), has them above and below at least. A title on
 # black cut so matched no size (bench/search_accuracy.py seed 131: cat.1's captions, 138 px of 256).
 NARROW_SCALES = np.round(np.arange(0.45, 0.5501, WIDE_STEP), 3)
+# A placement over less than this share of the frame's area is a small picture too, whatever its
+# width: a frame-shaped still placed at the widest of NARROW_SCALES covers 0.3 of the frame. A
+# very wide still placed at SCALES' 0.6 of the width covers less: a centre crop of the Sintel
+# trailer (2.35:1) from outside the index was placed over 0.23 of a Big Buck Bunny frame and
+# matched it at 0.888, detail 0.620 (bench/search_accuracy.py seed 317, the only false match of
+# nine seeds' 360 stills from outside the library). A crop of 20% off every side still covers 0.36.
+SMALL_AREA = float(NARROW_SCALES[-1]) ** 2
 # Correlation a variant without a strip (`QueryVariant.cut`) must gain to beat the whole still. Measured on
 # 4 Big Buck Bunny frames: untouched, the cut one scored 0.0004-0.0037 lower; inside a player
 # window with a control bar (screenshots.player_chrome) it scored 0.025-0.43 higher.
@@ -57,6 +64,11 @@ CUT_HANDICAP = 0.02
 # smooth frame with a burned-in logo measured 0.49 unclipped, 0.77 clipped.
 DETAIL_SIGMA = 2.5
 DETAIL_CLIP_SHARE = 0.2
+# Detail (grey levels) under which a pixel is flat. A countdown's "4" on black is flat over 93%
+# of the picture: the share clipped at the 80th percentile there clipped all of it to the blur's
+# float noise (3e-5), and the still correlated 1.000 with its own frame but 0.07 in detail
+# (bench/search_accuracy.py seed 313: NASA's clip at 6.69 s, 7 of 15 transformations missed).
+DETAIL_FLAT = 0.01
 # A placement with less than this many pixels of width or height inside a video's picture is
 # no evidence of it (`inside`).
 MIN_INSIDE_PX = 8
@@ -80,6 +92,7 @@ class Alignment:
     template: np.ndarray | None = field(default=None, compare=False, repr=False)  # as placed
     scale: float = 1.0             # the template's width as a share of the frame's, before fitting
     on_black: bool = False         # the variant placed is a title on black (`QueryVariant.on_black`)
+    area: float = 1.0              # the share of the compared frame's area it covers
 
     @property
     def narrow(self) -> bool:
@@ -88,8 +101,9 @@ class Alignment:
 
     @property
     def by_chance(self) -> bool:
-        """Is this a placement many frames resemble by chance: a small picture, or a title on black?"""
-        return self.narrow or self.on_black
+        """Is this a placement many frames resemble by chance: a small picture (narrow, or over
+        less than SMALL_AREA of the frame), or a title on black?"""
+        return self.narrow or self.area < SMALL_AREA or self.on_black
 
 
 class TemplateBank:
@@ -121,7 +135,8 @@ class TemplateBank:
             th, tw = t.shape
             peak, (x, y) = _peak(frame, t)
             if peak - self._handicap(i) > best.ncc - self._handicap(best.variant):
-                best = Alignment(float(peak), i, (x, y, tw, th), t, scale, self.variants[i].on_black)
+                best = Alignment(float(peak), i, (x, y, tw, th), t, scale, self.variants[i].on_black,
+                                 tw * th / (fw * fh))
         return best
 
     def sharp_width(self, found: Alignment) -> int:
@@ -229,6 +244,13 @@ def _detail(image: np.ndarray) -> np.ndarray:
     magnitude = np.abs(d).ravel()
     k = round((magnitude.size - 1) * (1 - DETAIL_CLIP_SHARE))
     limit = np.partition(magnitude, k)[k]
+    if limit < DETAIL_FLAT:
+        # Mostly flat (a title on black): the share is taken of the detail there is, or the
+        # glyph's edges would be clipped to the float noise of the black.
+        textured = magnitude[magnitude >= DETAIL_FLAT]
+        if textured.size:
+            k = round((textured.size - 1) * (1 - DETAIL_CLIP_SHARE))
+            limit = np.partition(textured, k)[k]
     d = np.clip(d, -limit, limit)
     return d - d.mean()
 

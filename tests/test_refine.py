@@ -13,7 +13,7 @@ from reelprint.scores import MATCH_MIN_DETAIL, MATCH_MIN_NCC, SURE_NCC, score
 from reelprint.screenshots import TRANSFORMS, logo
 from reelprint.search import Searcher
 from reelprint.synth import Shot, film_frames, shots_for, write_video
-from reelprint.verify import TemplateBank, _peak, detail_ncc, frame_grey, without_a_corner
+from reelprint.verify import SMALL_AREA, TemplateBank, _peak, detail_ncc, frame_grey, without_a_corner
 
 
 @pytest.fixture(scope="module")
@@ -183,3 +183,39 @@ def test_a_still_with_a_logo_over_a_smooth_shot_is_a_match(index, tmp_path):
     still = logo(frame_at(video, 1.0, size=None).image, np.random.default_rng(0))
     found = refine_stretch(index.videos()[0], 0.0, 2.0, TemplateBank(variants(still)), 0)
     assert score(found.alignment.ncc, found.detail, found.alignment.by_chance) > 0.5
+
+
+def _glyph_on_black(text: str) -> np.ndarray:
+    frame = np.zeros((180, 320, 3), np.uint8)
+    cv2.putText(frame, text, (140, 110), cv2.FONT_HERSHEY_DUPLEX, 1.6, (230, 230, 230), 3, cv2.LINE_AA)
+    return frame
+
+
+def test_a_countdown_digit_on_black_keeps_its_fine_detail():
+    """Most of the picture is flat black: clipping the strongest fifth of its detail once clipped
+    the digit's edges to nothing, and a still correlated 1.0 with its own frame but 0.07 in detail."""
+    frame = _glyph_on_black("4")
+    assert (frame == 0).all(axis=2).mean() > 0.9
+    _, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 30])
+    bank = TemplateBank(variants(cv2.imdecode(jpeg, cv2.IMREAD_COLOR)))
+
+    def detail(target: np.ndarray) -> float:
+        grey = frame_grey(target)
+        found = bank.align(grey)
+        return detail_ncc(grey, found.template, found.box)
+
+    assert detail(frame) > 0.9
+    assert detail(_glyph_on_black("7")) < MATCH_MIN_DETAIL
+
+
+def test_a_very_wide_still_placed_over_a_small_part_of_the_frame_is_weak_evidence():
+    """A 2.8:1 still placed at 0.6 of a 16:9 frame's width covers a fifth of it: a small picture,
+    which many frames resemble by chance, however wide the placement."""
+    picture = cv2.resize(_smooth_picture(3), (320, 180))
+    cv2.putText(picture, "REEL", (60, 110), cv2.FONT_HERSHEY_DUPLEX, 2.0, (250, 250, 250), 4)
+    wide = picture[60:128, 32:224]  # 192x68: 0.6 of the width, 0.38 of the height
+    found = TemplateBank(variants(wide)).align(frame_grey(picture))
+    assert found.ncc > 0.95 and not found.narrow
+    assert found.area < SMALL_AREA and found.by_chance
+    framed = TemplateBank(variants(picture[18:162, 32:288])).align(frame_grey(picture))  # 20% off each side
+    assert framed.ncc > 0.95 and framed.area > SMALL_AREA and not framed.by_chance
