@@ -187,10 +187,10 @@ class Searcher:
                 yield self.videos[video_id], start, end, distance
 
         with closing(refine_ahead(stretches(), bank)) as results:
-            for found in results:
+            for k, found in enumerate(results):
                 if found is not None:
                     refined.append(found)
-                    if settled(refined):
+                    if settled(refined, [(video_id, distance) for video_id, _, _, distance in candidates[k + 1:]]):
                         break
         self._past_edges(refined, bank)
         best = best_of_each_video(refined)[:top + 1]

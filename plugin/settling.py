@@ -4,6 +4,8 @@ one of these says stop or the budget is spent)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reelprint.refine import Refined, strength
 from reelprint.scores import MATCH_MIN_NCC, SURE_NCC, score
 
@@ -61,15 +63,23 @@ def doubtful(refined: list[Refined]) -> bool:
         best.alignment.ncc < SURE_NCC or match_score(best) < 0 or not _ahead_of_own(refined, best))
 
 
-def settled(refined: list[Refined]) -> bool:
+def settled(refined: list[Refined], waiting: Sequence[tuple[int, int]] = ()) -> bool:
     """Is the best moment so far sure, a match (not only by correlation: a bare wall's
-    neighbouring frame correlated 0.986 without the fine detail), and clearly ahead of enough
-    other moments?"""
+    neighbouring frame correlated 0.986 without the fine detail), clearly ahead of enough other
+    moments, and is no stretch of its video waiting that was found by a stored frame as near the
+    still? `waiting`: (video id, pHash distance) of the stretches not decoded yet, in order.
+
+    A static camera's picture comes back: Caminandes' llama stands on the same road from 0 to
+    10 s, and a still at 6.54 s settled on 9.92 s (correlation 0.990) with the stretch of its
+    stored frame at 0 s, as near the still as 9.88 s's (6 bits), next in line
+    (bench/search_accuracy.py seed 313)."""
     best = max(refined, key=lambda r: r.alignment.ncc)
     if best.alignment.ncc < SURE_NCC or match_score(best) < 0:
         return False
     rivals = [r for r in refined if r.video_id != best.video_id or abs(r.t - best.t) > SAME_MOMENT_S]
     if len(rivals) < SETTLE_RIVALS or best.alignment.ncc - max(r.alignment.ncc for r in rivals) < SETTLE_MARGIN:
+        return False
+    if any(video_id == best.video_id and distance <= best.distance for video_id, distance in waiting):
         return False
     return _ahead_of_own(refined, best)
 
