@@ -177,6 +177,17 @@ def test_a_static_camera_is_not_settled_on_a_moment_its_other_moments_nearly_mat
     assert settled([moment(7, 19.2, 0.991), moment(7, 16.0, 0.932), moment(7, 22.5, 0.938)])
 
 
+def test_a_moment_is_not_settled_while_a_stretch_of_its_video_as_near_the_still_waits():
+    # Caminandes' llama on the road (bench seed 313): a still of 6.54 s met 9.92 s at 0.990 and
+    # two moments of a car passing at 0.93-0.96; the stretch of the stored frame at 0 s, as near
+    # the still as 9.88 s's, was next in line, and the still's own stretch after it.
+    road = [moment(2, 9.92, 0.990), moment(2, 8.88, 0.956), moment(2, 8.83, 0.930)]
+    assert settled(road)
+    assert not settled(road, waiting=[(5, 2), (2, 2)])
+    assert settled(road, waiting=[(5, 2), (2, 3)])  # found by a stored frame farther from the still
+    assert settled(road, waiting=[(5, 0)])  # another video's
+
+
 def test_a_sure_moment_its_own_video_nearly_matches_elsewhere_isdoubtful():
     # The bottle clip (bench seed 181): 6.4 s at 0.988 and 28.79 s at 0.976 when the budget ran
     # out; the still's own frame, 12.5 s, was in the next stretch.
