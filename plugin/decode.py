@@ -44,15 +44,17 @@ _LIMITED_TO_FULL = np.clip((np.arange(256) - 16) * 255 / 219 + 0.5, 0, 255).asty
 # A stretch of frames this large or larger is decoded on the decoder's own threads, smaller
 # ones on one thread (`grey_frames_between`). Search decodes two stretches side by side, and a
 # 10 s GOP of 1080p is often left decoding alone on one core after the other stretch is done:
-# with threads, bench/search_1080p.py took 0.88-0.92 of the time (medians of three alternating
-# runs). For small frames the threads cost more to start than they gain.
+# with threads (for every size, in that run), bench/search_1080p.py took 0.88-0.92 of the time
+# (medians of three alternating runs). For small frames the threads cost more to start than they gain.
 THREADED_MIN_PIXELS = 1280 * 720
 # A frame more than this many times as tall as the grey picture asked of it is read every few
 # pixels before it is area-averaged (`to_grey`'s stride): averaging all of a 1080p frame's luma
 # down to 160 px cost 1.1 ms, a quarter of decoding it (3.5 ms, one thread); read every third
-# pixel, 0.2 ms. What is left is still an average of 16 pixels an output pixel, and moments
-# found were the same (30 stills each of 1080p Big Buck Bunny, the 720p doorknob, the doorknob
-# at 1080p: one moved by a frame, scores a median 0.002-0.003 lower, at most 0.026).
+# pixel, 0.2 ms. What is left is still an average of 16 pixels an output pixel; scores came out
+# a median 0.002-0.003 lower (at most 0.026), and the moment found moved by a frame or two (0.04-
+# 0.08 s) for 7 of 30 stills of 1080p Big Buck Bunny (exactly the still's frame: 25 of 30
+# before, 20 after) and 1 of 30 each of the doorknob at 720p and at 1080p. Every other pixel
+# (a margin of 6) kept 24 of 30 exact but was slower in bench/search_1080p.py.
 GREY_READ_MARGIN = 4
 
 # The index stores times to the millisecond, and search holds them as float32 (a 5-hour film's
