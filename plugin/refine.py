@@ -4,7 +4,8 @@ The index holds only some frames of each video, so search decodes the stretch af
 a candidate stored frame and compares its frames with the still (`verify.py`). The decode is
 the cost of a search, so it is kept cheap: luma only, at REFINE_SIZE, and for H.264 without the
 frames no other frame refers to on the way from the keyframe to the stretch
-(`decode.SKIP_NONREF_CODECS`). Inside the stretch every frame is decoded: skipping them there
+(`decode.SKIP_NONREF_CODECS`), and only until the picture has plainly moved on from a sure match
+(STOP_AFTER_S). Inside the stretch every frame is decoded: skipping them there
 too decoded 1.3x less, but a still of a skipped frame then had to be pinned to it afterwards by
 decoding its GOP again, which cost more than it saved in a 1080p library (bench/search_1080p.py:
 median 1955 ms a search with pinning, 1728 ms without).
@@ -28,6 +29,7 @@ import numpy as np
 from reelprint.borders import LetterboxCrop
 from reelprint.decode import grey_frames_between
 from reelprint.errors import DecodeError
+from reelprint.scores import SURE_NCC
 from reelprint.store import VideoRecord
 from reelprint.verify import COARSE_WIDTH, Alignment, TemplateBank, detail_ncc, frame_grey, inside, without_a_corner
 
@@ -50,6 +52,13 @@ MAX_CENTRES = 6
 # 23), those with a coarse best under 0.7 came out of the close pass at 0.67 or less; the close
 # pass is most of a search's comparisons, and a still from outside the library has few others.
 CLOSE_PASS_MIN_NCC = 0.7
+# A stretch's decoding stops once its first pass has met a moment correlating SURE_NCC or more
+# and the grid's frames have stayed STOP_BELOW or more under the best for STOP_AFTER_S: the
+# picture has moved on, and a 10 s GOP of 1080p is a second of decoding. bench/search_1080p.py:
+# medians 926-977 ms against 1033-1059 without (three alternating runs); bench/search_accuracy.py seeds 311
+# and 337: the same answers. A static shot stays within STOP_BELOW, so its span is all decoded.
+STOP_BELOW = 0.02
+STOP_AFTER_S = 1.0
 # Longest side of frames decoded: more than the comparison's FRAME_WIDTH, so the video's border
 # crop can be applied first.
 REFINE_SIZE = 160
@@ -101,16 +110,36 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
                    ) -> Refined | None:
     """The frame of `video` between `start` and `end` that best matches the still, or None when
     the stretch cannot be decoded."""
+    forms = _forms(video)
+    frames: list[tuple[float, np.ndarray]] = []
+    coarse: dict[tuple[LetterboxCrop, int], Alignment] = {}
+
+    def compare(i: int) -> float:
+        for form in forms:
+            coarse[form, i] = bank.align(frame_grey(form.apply(frames[i][1]), COARSE_WIDTH), coarse=True)
+        return max(coarse[form, i].ncc for form in forms)
+
+    # The grid's frames are compared as they come, so that decoding can stop (STOP_AFTER_S).
+    next_on_grid, top, last_near_top = -np.inf, -1.0, -np.inf
     try:
-        frames = list(grey_frames_between(video.path, start, end, size=REFINE_SIZE, references_before=start))
+        for t, grey in grey_frames_between(video.path, start, end, size=REFINE_SIZE, references_before=start):
+            frames.append((t, grey))
+            if t < next_on_grid - 1e-6:
+                continue
+            next_on_grid, ncc = t + COARSE_GAP_S, compare(len(frames) - 1)
+            if ncc >= top - STOP_BELOW:
+                last_near_top = t
+            top = max(top, ncc)
+            if top >= SURE_NCC and t - last_near_top >= STOP_AFTER_S:
+                break
     except DecodeError:
         return None
     if not frames:
         return None
     times = np.array([t for t, _ in frames])
-    glanced = _first_pass(times, [g for _, g in frames])
-    coarse = {(form, i): bank.align(frame_grey(form.apply(frames[i][1]), COARSE_WIDTH), coarse=True)
-              for form in _forms(video) for i in glanced}
+    for i in _first_pass(times, [g for _, g in frames]):
+        if (forms[0], i) not in coarse:
+            compare(i)
     crop, first = max(coarse, key=lambda k: coarse[k].ncc)
     top = coarse[crop, first].ncc
     if top < CLOSE_PASS_MIN_NCC:

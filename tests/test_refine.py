@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
+from reelprint import refine
 from reelprint.decode import frame_at, frames_between, grey_frames_between
 from reelprint.indexer import index_paths
 from reelprint.query import variants
@@ -102,6 +103,25 @@ def test_a_stretch_unlike_the_still_gets_no_close_pass(clip, index, tmp_path):
     bank = _CountingBank(variants(frame_at(other, 1.0, size=None).image))
     found = refine_stretch(video, 0.0, 3.0, bank, distance=0)
     assert bank.fine == 0 and found.alignment.ncc < CLOSE_PASS_MIN_NCC and found.detail == -1.0
+
+
+def test_decoding_stops_once_the_picture_has_moved_on_from_a_sure_match(clip, index, monkeypatch):
+    index_paths(index, [clip])
+    video = index.videos()[0]
+    decoded: list[float] = []
+
+    def counted(*args, **kwargs):
+        for t, grey in grey_frames_between(*args, **kwargs):
+            decoded.append(t)
+            yield t, grey
+
+    monkeypatch.setattr(refine, "grey_frames_between", counted)
+    early = refine_stretch(video, 0.0, 6.0, TemplateBank(variants(frame_at(clip, 1.0, size=None).image)), 0)
+    assert abs(early.t - 1.0) < 0.05 and early.alignment.ncc > 0.97
+    assert early.t + refine.STOP_AFTER_S <= max(decoded) < 5.0
+    decoded.clear()
+    late = refine_stretch(video, 0.0, 6.0, TemplateBank(variants(frame_at(clip, 5.5, size=None).image)), 0)
+    assert abs(late.t - 5.5) < 0.05 and max(decoded) > 5.9
 
 
 def test_stretches_refined_side_by_side_come_back_in_order_as_one_at_a_time(clip, index):
