@@ -96,6 +96,10 @@ def open_video(path: Path) -> tuple[av.container.InputContainer, av.video.stream
         container.close()
         raise DecodeError(f"{path}: no video stream")
     stream = container.streams.video[0]
+    if not stream.codec_context.width or not stream.codec_context.height:
+        # Random bytes are now and then taken for an H.263 stream with no picture in it.
+        container.close()
+        raise DecodeError(f"{path}: not a readable video (no picture size)")
     stream.thread_type = "AUTO"
     return container, stream
 
