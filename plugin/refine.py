@@ -119,27 +119,29 @@ def refine_stretch(video: VideoRecord, start: float, end: float, bank: TemplateB
             coarse[form, i] = bank.align(frame_grey(form.apply(frames[i][1]), COARSE_WIDTH), coarse=True)
         return max(coarse[form, i].ncc for form in forms)
 
-    # The grid's frames are compared as they come, so that decoding can stop (STOP_AFTER_S).
-    next_on_grid, top, last_near_top = -np.inf, -1.0, -np.inf
+    # The first pass: the frames every COARSE_GAP_S (the grid), compared as they come so that
+    # decoding can stop (STOP_AFTER_S), then those unlike the grid's nearest.
+    grid: list[int] = []
+    best_so_far, last_near_best = -1.0, -np.inf
     try:
         for t, grey in grey_frames_between(video.path, start, end, size=REFINE_SIZE, references_before=start):
             frames.append((t, grey))
-            if t < next_on_grid - 1e-6:
+            if grid and t < frames[grid[-1]][0] + COARSE_GAP_S - 1e-6:
                 continue
-            next_on_grid, ncc = t + COARSE_GAP_S, compare(len(frames) - 1)
-            if ncc >= top - STOP_BELOW:
-                last_near_top = t
-            top = max(top, ncc)
-            if top >= SURE_NCC and t - last_near_top >= STOP_AFTER_S:
+            grid.append(len(frames) - 1)
+            ncc = compare(grid[-1])
+            if ncc >= best_so_far - STOP_BELOW:
+                last_near_best = t
+            best_so_far = max(best_so_far, ncc)
+            if best_so_far >= SURE_NCC and t - last_near_best >= STOP_AFTER_S:
                 break
     except DecodeError:
         return None
     if not frames:
         return None
     times = np.array([t for t, _ in frames])
-    for i in _first_pass(times, [g for _, g in frames]):
-        if (forms[0], i) not in coarse:
-            compare(i)
+    for i in _unlike_the_grid(grid, [g for _, g in frames]):
+        compare(i)
     crop, first = max(coarse, key=lambda k: coarse[k].ncc)
     top = coarse[crop, first].ncc
     if top < CLOSE_PASS_MIN_NCC:
@@ -257,26 +259,16 @@ def _detail(grey: np.ndarray, found: Alignment) -> float:
     return -1.0 if found.template is None else detail_ncc(grey, found.template, found.box)
 
 
-def _first_pass(times: np.ndarray, greys: list[np.ndarray]) -> list[int]:
-    """Indices of the frames the first pass compares: every COARSE_GAP_S, and those unlike the
-    nearest of these."""
-    grid = np.array(_spaced(times, COARSE_GAP_S))
+def _unlike_the_grid(grid: list[int], greys: list[np.ndarray]) -> list[int]:
+    """Indices of the frames unlike the nearest of the grid's (tiny pictures, GLANCE_WIDTH wide,
+    correlating under UNLIKE_CORR); never a grid frame itself."""
     h, w = greys[0].shape
     size = (GLANCE_WIDTH, max(2, round(GLANCE_WIDTH * h / w)))
     glance = np.stack([_unit(cv2.resize(g, size, interpolation=cv2.INTER_AREA)) for g in greys])
-    nearest = grid[np.abs(np.arange(len(greys))[:, None] - grid[None, :]).argmin(axis=1)]
+    on_grid = np.array(grid)
+    nearest = on_grid[np.abs(np.arange(len(greys))[:, None] - on_grid[None, :]).argmin(axis=1)]
     unlike = np.flatnonzero((glance * glance[nearest]).sum(axis=1) < UNLIKE_CORR)
-    return sorted({*grid.tolist(), *unlike.tolist()})
-
-
-def _spaced(times: np.ndarray, gap: float) -> list[int]:
-    """Indices of frames at least `gap` seconds apart, from the first."""
-    picks, last = [], -np.inf
-    for i, t in enumerate(times):
-        if t >= last + gap - 1e-6:
-            picks.append(i)
-            last = t
-    return picks
+    return np.setdiff1d(unlike, on_grid).tolist()  # a flat glance is unlike even itself
 
 
 def same_picture(a: np.ndarray, b: np.ndarray) -> bool:
